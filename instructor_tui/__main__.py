@@ -1,0 +1,3 @@
+from instructor_tui.cli import main
+
+raise SystemExit(main())

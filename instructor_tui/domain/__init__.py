@@ -1,0 +1,1 @@
+"""Pure rules of the trade: no I/O, no Textual, no database."""
