@@ -1,0 +1,4 @@
+"""French strings of the portal area (see i18n/fr.py)."""
+
+CATALOG: dict[str, str] = {
+}
