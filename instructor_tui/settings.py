@@ -18,12 +18,14 @@ Example::
 from __future__ import annotations
 
 import tomllib
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from instructor_tui import paths
+from instructor_tui.i18n import N_, _
 
 Language = Literal["fr", "en"]
 ConnectorKind = Literal["portal-v1", "demarches-simplifiees"]
@@ -79,22 +81,50 @@ class Settings(BaseModel):
             return chosen, self.profiles[chosen]
         if chosen == DEMO_PROFILE:
             return chosen, Profile()
-        known = ", ".join(sorted(self.profiles)) or "none"
-        raise SettingsError(paths.config_file(), f"profiles.{chosen}", f"an existing profile (known: {known})")
+        known = ", ".join(sorted(self.profiles)) or "-"
+        raise SettingsError(
+            paths.config_file(), f"profiles.{chosen}", N_("an existing profile (known: {known})"), {"known": known}
+        )
 
     def language_for(self, profile: Profile) -> Language:
         return profile.language or self.language
 
 
 class SettingsError(Exception):
-    """A settings problem, said in terms of the file, the key and what was expected."""
+    """A settings problem, said in terms of the file, the key and what was expected.
 
-    def __init__(self, file: Path, key: str, expected: str) -> None:
-        super().__init__(f"{file}: {key}: {expected}")
+    `expected` is a catalogue template (English source) formatted with `params`; `str(error)` is
+    English, `error.expected_text()` is in the current UI language.
+    """
+
+    def __init__(self, file: Path, key: str, expected: str, params: Mapping[str, object] | None = None) -> None:
+        self.params = dict(params or {})
+        super().__init__(f"{file}: {key}: {expected.format(**self.params)}")
         self.file = file
         self.key = key
         self.expected = expected
 
+    def expected_text(self) -> str:
+        return _(self.expected).format(**self.params)
+
+
+# What pydantic's error types mean to someone editing a TOML file.
+_EXPECTED: dict[str, str] = {
+    "literal_error": N_("one of {expected}"),
+    "string_type": N_("a text in quotes"),
+    "bool_type": N_("true or false"),
+    "bool_parsing": N_("true or false"),
+    "int_type": N_("a whole number"),
+    "int_parsing": N_("a whole number"),
+    "float_type": N_("a number"),
+    "float_parsing": N_("a number"),
+    "greater_than_equal": N_("a number of at least {ge}"),
+    "less_than_equal": N_("a number of at most {le}"),
+    "extra_forbidden": N_("a known key (this one does not exist; check its spelling)"),
+    "dict_type": N_("a table"),
+    "tuple_type": N_("a list"),
+    "list_type": N_("a list"),
+}
 
 def load_settings(path: Path | None = None) -> Settings:
     """Read and validate the settings file; a missing file means the defaults."""
@@ -104,19 +134,23 @@ def load_settings(path: Path | None = None) -> Settings:
     except FileNotFoundError:
         return Settings()
     except OSError as exc:
-        raise SettingsError(path, "(file)", f"a readable file ({exc.strerror})") from None
+        raise SettingsError(path, "(file)", N_("a readable file ({reason})"), {"reason": exc.strerror or ""}) from None
     try:
         data = tomllib.loads(raw.decode("utf-8"))
     except UnicodeDecodeError:
-        raise SettingsError(path, "(file)", "UTF-8 text") from None
+        raise SettingsError(path, "(file)", N_("UTF-8 text")) from None
     except tomllib.TOMLDecodeError as exc:
-        raise SettingsError(path, "(syntax)", f"valid TOML ({exc})") from None
+        raise SettingsError(path, "(syntax)", N_("valid TOML ({reason})"), {"reason": str(exc)}) from None
     try:
         return Settings.model_validate(data)
     except ValidationError as exc:
         first = exc.errors()[0]
         key = ".".join(str(part) for part in first["loc"]) or "(root)"
-        raise SettingsError(path, key, first["msg"]) from None
+        template = _EXPECTED.get(first["type"])
+        if template is None:
+            raise SettingsError(path, key, N_("a valid value ({reason})"), {"reason": first["msg"]}) from None
+        params = {name: str(value).replace("' or '", "', '") for name, value in (first.get("ctx") or {}).items()}
+        raise SettingsError(path, key, template, params) from None
 
 
 def save_profile(name: str, profile: Profile, path: Path | None = None) -> None:

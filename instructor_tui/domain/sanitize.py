@@ -19,7 +19,7 @@ _CONTROLS = "\x00-\x08\x0b-\x1f\x7f\x80-\x9f"
 _BIDI = "\u202a-\u202e\u2066-\u2069\u206a-\u206f"
 _SURROGATES = "\ud800-\udfff"
 _UNSAFE = re.compile(f"[{_CONTROLS}{_BIDI}{_SURROGATES}]")
-_LINE_BREAKS = re.compile(r"[\n\t\r\u2028\u2029\x85]+")
+_WHITESPACE_RUNS = re.compile(r"\s+")
 
 
 def clean_text(value: object, max_length: int = DEFAULT_MAX_LENGTH) -> str:
@@ -36,8 +36,8 @@ def clean_text(value: object, max_length: int = DEFAULT_MAX_LENGTH) -> str:
 
 
 def clean_line(value: object, max_length: int = 200) -> str:
-    """Like clean_text, on one line: line breaks and tabs become single spaces (for table cells)."""
+    """Like clean_text, on one line: each run of white space (line breaks, tabs) becomes one space."""
     if value is None:
         return ""
     text = value if isinstance(value, str) else str(value)
-    return clean_text(_LINE_BREAKS.sub(" ", text), max_length).strip()
+    return clean_text(_WHITESPACE_RUNS.sub(" ", text), max_length).strip()

@@ -34,6 +34,11 @@ def _(message: str) -> str:
     return message
 
 
+def N_(message: str) -> str:
+    """Mark a string for the catalogue without translating it yet (module-level constants)."""
+    return message
+
+
 def _locale() -> str:
     return "fr_FR" if _language == "fr" else "en_GB"
 

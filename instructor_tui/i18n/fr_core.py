@@ -1,4 +1,58 @@
-"""French strings of the core area (see i18n/fr.py)."""
+"""French strings of the core area: command line, settings, credentials (see i18n/fr.py)."""
 
 CATALOG: dict[str, str] = {
+    # Command line
+    "Keyboard-driven workstation for instructing grant applications.":
+        "Poste de travail au clavier pour l'instruction des demandes d'aide.",
+    "No token for profile '{profile}' and no terminal to ask for one.":
+        "Aucun jeton pour le profil « {profile} » et aucun terminal pour le demander.",
+    "No token given.": "Aucun jeton saisi.",
+    "No token stored for profile '{profile}' (run 'instructor-tui login' to save one).":
+        "Aucun jeton enregistré pour le profil « {profile} » "
+        "(lancez « instructor-tui login » pour l'enregistrer).",
+    "No token was stored for profile '{profile}'.": "Aucun jeton n'était enregistré pour le profil « {profile} ».",
+    "Portal token for profile '{profile}' (not echoed): ":
+        "Jeton du portail pour le profil « {profile} » (saisie masquée) : ",
+    "Settings file {file}, key '{key}': expected {expected}.":
+        "Fichier de réglages {file}, clé « {key} » : attendu {expected}.",
+    "The local database of profile '{profile}' cannot be opened: {reason}":
+        "La base locale du profil « {profile} » ne peut pas être ouverte : {reason}",
+    "The token cannot be saved; the app will ask for it at each start.":
+        "Le jeton ne peut pas être enregistré ; l'application le demandera à chaque démarrage.",
+    "The token is kept in memory for this session only.":
+        "Le jeton est gardé en mémoire pour cette session uniquement.",
+    "Token removed for profile '{profile}'.": "Jeton supprimé pour le profil « {profile} ».",
+    "Token saved in the system keyring for profile '{profile}'.":
+        "Jeton enregistré dans le trousseau du système pour le profil « {profile} ».",
+    "open the workstation (the default)": "ouvrir le poste de travail (par défaut)",
+    "print where settings, data and cache live": "afficher l'emplacement des réglages, données et cache",
+    "profile to use": "profil à utiliser",
+    "profile to use (default: the settings' default_profile)":
+        "profil à utiliser (par défaut : default_profile des réglages)",
+    "remove the portal token of a profile from the keyring": "supprimer du trousseau le jeton d'un profil",
+    "save the portal token of a profile in the system keyring":
+        "enregistrer le jeton du portail d'un profil dans le trousseau du système",
+    # Credentials
+    "No keyring is available on this system.": "Aucun trousseau n'est disponible sur ce système.",
+    "The keyring backend {backend} keeps secrets in a plain file: it is refused.":
+        "Le trousseau {backend} garde les secrets dans un fichier en clair : il est refusé.",
+    "The keyring refused the request ({kind}); it may be locked.":
+        "Le trousseau a refusé la demande ({kind}) ; il est peut-être verrouillé.",
+    # Settings: what was expected
+    "UTF-8 text": "du texte UTF-8",
+    "a known key (this one does not exist; check its spelling)":
+        "une clé connue (celle-ci n'existe pas ; vérifiez l'orthographe)",
+    "a list": "une liste",
+    "a number": "un nombre",
+    "a number of at least {ge}": "un nombre supérieur ou égal à {ge}",
+    "a number of at most {le}": "un nombre inférieur ou égal à {le}",
+    "a readable file ({reason})": "un fichier lisible ({reason})",
+    "a table": "une table",
+    "a text in quotes": "un texte entre guillemets",
+    "a valid value ({reason})": "une valeur valide ({reason})",
+    "a whole number": "un nombre entier",
+    "an existing profile (known: {known})": "un profil existant (connus : {known})",
+    "one of {expected}": "l'une des valeurs {expected}",
+    "true or false": "true ou false",
+    "valid TOML ({reason})": "du TOML valide ({reason})",
 }
