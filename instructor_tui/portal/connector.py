@@ -1,0 +1,277 @@
+"""The portal seen from the app: one async method per capability, typed results, typed failures.
+
+Every connector (Portal API v1 over REST, Démarches Simplifiées over GraphQL later) implements
+`PortalConnector`. Nothing here assumes REST: a cursor is an opaque string, a scope is whatever the
+portal partitions its dossiers by (a scheme code, a démarche number), an attachment is named by its
+dossier and its metadata (the connector finds, and refreshes, the URL behind it), and every failure —
+an HTTP status or a GraphQL error returned as data — is mapped onto the exceptions below.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Any, Protocol, runtime_checkable
+
+from instructor_tui.domain.models import Attachment, Dossier, Scheme
+
+
+class Role(StrEnum):
+    INSTRUCTOR = "instructor"
+    AGENT = "agent"
+    LEAD = "lead"
+
+
+@dataclass(frozen=True, slots=True)
+class Identity:
+    """Who the token belongs to on the portal."""
+
+    user_id: str
+    display_name: str
+    roles: frozenset[Role] = frozenset()
+    schemes: tuple[str, ...] = ()
+    """Schemes the user may instruct; empty means all the portal shows them."""
+
+
+@dataclass(frozen=True, slots=True)
+class DossierPage:
+    """One page of an incremental pull.
+
+    `next_cursor` resumes after the last dossier of this page; a connector may return None when the
+    portal gives no cursor (the sync engine then keeps the one it has). `has_more` says whether to
+    ask again now; once it is False, the persisted cursor is where the next sync starts.
+    """
+
+    dossiers: tuple[Dossier, ...]
+    next_cursor: str | None
+    has_more: bool
+    total: int | None = None
+    """How many dossiers the whole pull will bring, when the portal says so (progress bars)."""
+
+
+@dataclass(frozen=True, slots=True)
+class DeletedDossier:
+    id: str
+    deleted_at: datetime
+    reason: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class DeletedPage:
+    deleted: tuple[DeletedDossier, ...]
+    next_cursor: str | None
+    has_more: bool
+
+
+class DecisionKind(StrEnum):
+    APPROVE = "approve"
+    REJECT = "reject"
+    REQUEST_DOCUMENTS = "request_documents"
+    DISMISS = "dismiss"
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """What the instructor decided; built through the class methods, which enforce each kind's fields."""
+
+    kind: DecisionKind
+    amount_cents: int | None = None
+    reason: str = ""
+    """Reject/dismiss: the motivation sent to the applicant (a reject reason code or free text)."""
+    documents: tuple[str, ...] = ()
+    """Request documents: the scheme's required-document codes still missing."""
+    message: str = ""
+
+    @classmethod
+    def approve(cls, amount_cents: int, message: str = "") -> Decision:
+        if amount_cents <= 0:
+            raise ValueError("an approval needs a positive amount")
+        return cls(DecisionKind.APPROVE, amount_cents=amount_cents, message=message)
+
+    @classmethod
+    def reject(cls, reason: str, message: str = "") -> Decision:
+        if not reason.strip():
+            raise ValueError("a rejection needs a reason")
+        return cls(DecisionKind.REJECT, reason=reason, message=message)
+
+    @classmethod
+    def request_documents(cls, documents: Sequence[str], message: str) -> Decision:
+        if not documents:
+            raise ValueError("a request for documents needs at least one document")
+        return cls(DecisionKind.REQUEST_DOCUMENTS, documents=tuple(documents), message=message)
+
+    @classmethod
+    def dismiss(cls, reason: str, message: str = "") -> Decision:
+        if not reason.strip():
+            raise ValueError("a dismissal needs a reason")
+        return cls(DecisionKind.DISMISS, reason=reason, message=message)
+
+
+@dataclass(frozen=True, slots=True)
+class MessageReceipt:
+    """A message the portal accepted for the applicant."""
+
+    id: str
+    sent_at: datetime
+
+
+@runtime_checkable
+class PortalConnector(Protocol):
+    """What the app needs from a portal. Methods raise PortalError subclasses, never transport errors."""
+
+    async def whoami(self) -> Identity:
+        """The identity and roles behind the current token."""
+        ...
+
+    async def list_schemes(self) -> list[Scheme]:
+        """The schemes (queues) the user can see, with their rules as data."""
+        ...
+
+    async def pull_dossiers(
+        self, scope: str, cursor: str | None, updated_since: datetime | None
+    ) -> DossierPage:
+        """One page of dossiers of `scope` changed after `cursor` (or after `updated_since` when there
+        is no cursor; both None: everything). Raises CursorExpired when the portal no longer knows it."""
+        ...
+
+    async def pull_deleted(
+        self, scope: str | None, cursor: str | None, deleted_since: datetime | None
+    ) -> DeletedPage:
+        """One page of the deletions feed (scope None: every scope the portal keeps together)."""
+        ...
+
+    async def get_dossier(self, dossier_id: str) -> Dossier:
+        ...
+
+    def stream_attachment(self, dossier_id: str, attachment: Attachment) -> AsyncIterator[bytes]:
+        """The attachment's bytes, chunk by chunk. The connector resolves (and, if it has expired,
+        refreshes) whatever URL lies behind it; the caller checks size and checksum."""
+        ...
+
+    async def claim(self, dossier_id: str, version: str) -> Dossier:
+        """Take the dossier for the current user. Conflict when someone else holds it."""
+        ...
+
+    async def release(self, dossier_id: str, version: str) -> Dossier:
+        ...
+
+    async def claim_next(self, scheme: str) -> Dossier | None:
+        """Atomically claim the oldest unclaimed open dossier of the scheme; None when the queue is empty."""
+        ...
+
+    async def decide(
+        self, dossier_id: str, version: str, decision: Decision, idempotency_key: str
+    ) -> Dossier:
+        """Record a decision. The same key sent twice gets the same answer: safe to resend."""
+        ...
+
+    async def send_message(self, dossier_id: str, text: str, idempotency_key: str) -> MessageReceipt:
+        ...
+
+    async def aclose(self) -> None:
+        """Release network resources."""
+        ...
+
+
+# --- failures -------------------------------------------------------------------------------------
+# Messages are English, for developers and logs; they never hold a token or an applicant's data.
+# What the user reads comes from `instructor_tui.portal.messages.user_message`.
+
+
+class PortalError(Exception):
+    """Anything the portal (or the way to it) refused or failed to do."""
+
+    status: int | None = None
+
+    def __init__(self, message: str = "", *, status: int | None = None) -> None:
+        super().__init__(message or type(self).__name__)
+        if status is not None:
+            self.status = status
+
+
+class Unauthorized(PortalError):
+    """401: the token is missing, wrong or expired. Ask for a new one and retry; nothing was lost."""
+
+    status = 401
+
+
+class Forbidden(PortalError):
+    """403: the token is valid but may not do this (role, scheme, IP restriction)."""
+
+    status = 403
+
+
+class NotFound(PortalError):
+    status = 404
+
+
+class Conflict(PortalError):
+    """409: another instructor holds the dossier (or the change clashes with its state)."""
+
+    status = 409
+
+    def __init__(self, message: str = "", *, held_by: str = "", code: str = "", status: int | None = None):
+        super().__init__(message, status=status)
+        self.held_by = held_by
+        self.code = code
+
+
+class StaleVersion(PortalError):
+    """412: the dossier changed since the version the change was based on."""
+
+    status = 412
+
+    def __init__(self, message: str = "", *, current_version: str | None = None, status: int | None = None):
+        super().__init__(message, status=status)
+        self.current_version = current_version
+
+
+class Invalid(PortalError):
+    """422: the portal refused the request's content; `detail` is the portal's own explanation."""
+
+    status = 422
+
+    def __init__(
+        self,
+        message: str = "",
+        *,
+        detail: str = "",
+        errors: tuple[dict[str, Any], ...] = (),
+        status: int | None = None,
+    ):
+        super().__init__(message, status=status)
+        self.detail = detail
+        self.errors = errors
+
+
+class RateLimited(PortalError):
+    """429 that outlasted the retries; `retry_after` in seconds when the portal said."""
+
+    status = 429
+
+    def __init__(self, message: str = "", *, retry_after: float | None = None, status: int | None = None):
+        super().__init__(message, status=status)
+        self.retry_after = retry_after
+
+
+class Unavailable(PortalError):
+    """Network down, timeouts or 5xx after the retries: the app goes offline, the cache stays usable."""
+
+
+class CursorExpired(PortalError):
+    """The portal no longer knows the cursor; the scope restarts from its last `updated_since`."""
+
+
+class IntegrityError(PortalError):
+    """A download whose size or SHA-256 does not match what the portal announced."""
+
+
+class MalformedResponse(PortalError):
+    """The portal answered something that does not follow the contract. `where` names the field."""
+
+    def __init__(self, message: str = "", *, where: str = "", status: int | None = None) -> None:
+        super().__init__(f"{message} at {where}" if where else message, status=status)
+        self.where = where
+
