@@ -39,7 +39,7 @@ from instructor_tui.portal.connector import (
 log = logging.getLogger("instructor_tui.portal.sync")
 
 ProgressCallback = Callable[[int, "int | None", str], None]
-DELETIONS_SCOPE = "deleted"
+DELETIONS_SCOPE = "deletions"
 # The next incremental pull asks for changes since the newest update seen, minus this much, so that
 # changes committed on the portal slightly out of order are not skipped.
 SINCE_MARGIN = timedelta(minutes=5)

@@ -1,0 +1,68 @@
+"""The sync engine's and the attachment cache's way into the store, through the store's public API.
+
+Cursor scopes in the store are "dossiers:<scheme>" and "deletions". A page's dossiers are written
+before its cursor (two short transactions, as `store.dossiers` keeps transactions short for the
+sake of decisions written meanwhile): a crash between the two re-fetches one page, harmlessly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from pathlib import Path
+
+from sqlalchemy import update
+
+from instructor_tui.domain.models import Scheme
+from instructor_tui.portal.connector import DeletedDossier
+from instructor_tui.portal.sync import CursorState, PageWrite
+from instructor_tui.store import Store, delete_dossiers, get_cursor, save_cursor, tables, upsert_dossiers
+
+DOSSIERS_PREFIX = "dossiers:"
+
+
+def store_scope(scope: str) -> str:
+    """The store's key for a sync scope: the deletions feed keeps its name, schemes get a prefix."""
+    return scope if scope == "deletions" else DOSSIERS_PREFIX + scope
+
+
+class StoreSink:
+    """SyncSink and AttachmentRecorder over an open Store."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self.schemes: tuple[Scheme, ...] = ()
+
+    def load_cursor(self, scope: str) -> CursorState:
+        saved = get_cursor(self.store, store_scope(scope))
+        return CursorState(saved.cursor, saved.updated_since) if saved else CursorState()
+
+    def write_pages(self, pages: Sequence[PageWrite]) -> int:
+        written = upsert_dossiers(self.store, (d for page in pages for d in page.dossiers))
+        last: dict[str, PageWrite] = {}
+        for page in pages:  # pages of one scope arrive in order: the last one holds its cursor
+            last[page.scope] = page
+        for page in last.values():
+            save_cursor(self.store, store_scope(page.scope), page.cursor, page.updated_since)
+        return written
+
+    def save_cursor(self, scope: str, state: CursorState) -> None:
+        save_cursor(self.store, store_scope(scope), state.cursor, state.updated_since)
+
+    def delete_dossiers(self, deleted: Sequence[DeletedDossier], scope: str, cursor: CursorState) -> int:
+        removed = delete_dossiers(self.store, [d.id for d in deleted]) if deleted else 0
+        save_cursor(self.store, store_scope(scope), cursor.cursor, cursor.updated_since)
+        return removed
+
+    def save_schemes(self, schemes: Sequence[Scheme]) -> None:
+        # The store has no scheme table yet: schemes are kept for this session only.
+        self.schemes = tuple(schemes)
+
+    def record(self, dossier_id: str, attachment_id: str, path: Path, at: datetime) -> None:
+        a = tables.attachment_table
+        with self.store.write() as conn:
+            conn.execute(
+                update(a)
+                .where(a.c.dossier_id == dossier_id, a.c.id == attachment_id)
+                .values(local_path=str(path), downloaded_at=at)
+            )
