@@ -46,6 +46,27 @@ TokenProvider = Callable[[], "str | None"]
 MAX_ERROR_DETAIL = 500
 
 
+class _RedactUrls(logging.Filter):
+    """httpx logs every request's full URL at INFO: ids, query strings, and on a storage host a
+    signed URL that is as good as a password. Keep the origin only."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.args and isinstance(record.args, tuple) and len(record.args) >= 2:
+            url = record.args[1]
+            if isinstance(url, httpx.URL):
+                record.args = (record.args[0], f"{url.scheme}://{url.netloc.decode()}/…", *record.args[2:])
+        return True
+
+
+_REDACT = _RedactUrls()
+
+
+def _install_log_redaction() -> None:
+    logger = logging.getLogger("httpx")
+    if _REDACT not in logger.filters:
+        logger.addFilter(_REDACT)
+
+
 class _BearerAuth(httpx.Auth):
     """Adds the bearer token, but only to requests for the portal's own origin.
 
@@ -108,6 +129,7 @@ class PortalTransport:
         max_connections: int = 8,
     ) -> None:
         url = check_portal_url(base_url)
+        _install_log_redaction()
         self._token = token
         self._provider = token_provider
         self.retry = retry or RetryPolicy()

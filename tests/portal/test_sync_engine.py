@@ -128,13 +128,18 @@ async def test_deletions_are_applied_and_their_cursor_saved(cache_store):
 async def test_cancelling_keeps_what_was_stored_and_the_next_sync_resumes(cache_store):
     portal = _portal(n_poele=0)
     portal.block_on_call = 2
-    engine = SyncEngine(portal, StoreSink(cache_store))
+    wrote = threading.Event()
+
+    class Spy(StoreSink):
+        def write_pages(self, pages):
+            written = super().write_pages(pages)
+            wrote.set()
+            return written
+
+    engine = SyncEngine(portal, Spy(cache_store))
     task = asyncio.create_task(engine.sync())
     await portal.blocked.wait()
-    for _ in range(50):  # let the writer store page 1 (it runs in a thread)
-        if _count(cache_store) == 10:
-            break
-        await asyncio.sleep(0.01)
+    assert await asyncio.to_thread(wrote.wait, 30)  # page 1 stored while page 2 hangs
     task.cancel()
     try:
         await task
