@@ -1,0 +1,57 @@
+"""Sync cursors: where the last pull of each scope stopped."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from instructor_tui.store import tables
+from instructor_tui.store.engine import Store
+
+_C = tables.sync_cursor_table
+
+
+@dataclass(frozen=True, slots=True)
+class SyncCursor:
+    scope: str
+    cursor: str | None
+    updated_since: datetime | None
+    last_sync_at: datetime | None
+
+
+def get_cursor(store: Store, scope: str) -> SyncCursor | None:
+    """The saved cursor of `scope` ("dossiers:velo-electrique"), or None before the first sync."""
+    with store.read() as conn:
+        row = conn.execute(
+            select(_C.c.scope, _C.c.cursor, _C.c.updated_since, _C.c.last_sync_at).where(_C.c.scope == scope)
+        ).first()
+    return SyncCursor(*row) if row else None
+
+
+def save_cursor(
+    store: Store,
+    scope: str,
+    cursor: str | None,
+    updated_since: datetime | None,
+    *,
+    synced_at: datetime | None = None,
+) -> None:
+    """Record a finished pull. A None cursor or updated_since never replaces a stored value (a
+    page that brought no new cursor must not send the next sync back to the beginning)."""
+    now = synced_at or datetime.now(UTC)
+    insert = sqlite_insert if store.dialect == "sqlite" else pg_insert
+    stmt = insert(_C).values(scope=scope, cursor=cursor, updated_since=updated_since, last_sync_at=now)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=[_C.c.scope],
+        set_={
+            "cursor": func.coalesce(stmt.excluded.cursor, _C.c.cursor),
+            "updated_since": func.coalesce(stmt.excluded.updated_since, _C.c.updated_since),
+            "last_sync_at": stmt.excluded.last_sync_at,
+        },
+    )
+    with store.write() as conn:
+        conn.execute(stmt)

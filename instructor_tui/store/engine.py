@@ -1,0 +1,209 @@
+"""Opening the store: a SQLite file (the default) or a PostgreSQL server (team mode).
+
+SQLite is set up for a desktop app whose UI thread and workers share one file: WAL (readers never
+wait for the writer), `synchronous=FULL` (a decision, call or audit row survives a power cut),
+a busy timeout, foreign keys on, connections usable from any thread. Transactions are begun by us,
+not by the sqlite3 module, so that writers can take the write lock up front (`BEGIN IMMEDIATE`)
+instead of failing to upgrade a read lock half-way.
+
+Every failure the user can meet on opening becomes a StoreError with a fixed message.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Literal
+
+from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError, DBAPIError, IntegrityError, ProgrammingError
+from sqlalchemy.pool import StaticPool
+
+from instructor_tui.store import errors
+from instructor_tui.store.errors import StoreError
+
+Dialect = Literal["sqlite", "postgresql"]
+BUSY_TIMEOUT_MS = 10_000
+PG_CONNECT_TIMEOUT_S = 10
+_BEGIN_OPTION = "instructor_tui_begin"
+
+
+class Store:
+    """An open store. `url` is safe to show: its password, if any, is masked."""
+
+    def __init__(self, engine: Engine, dialect: Dialect, path: Path | None) -> None:
+        self.engine = engine
+        self.dialect: Dialect = dialect
+        self.path = path
+        """The SQLite file, or None (PostgreSQL, in-memory SQLite)."""
+        self.url = engine.url.render_as_string(hide_password=True)
+
+    @property
+    def where(self) -> str:
+        """How messages name this store: the file, or the server URL without password."""
+        return str(self.path) if self.path else self.url
+
+    @contextmanager
+    def read(self) -> Iterator[Connection]:
+        """A connection in a read transaction (one consistent snapshot)."""
+        with self.translate_errors(), self.engine.connect() as conn, conn.begin():
+            yield conn
+
+    @contextmanager
+    def write(self) -> Iterator[Connection]:
+        """A connection in a write transaction, committed when the block ends without error.
+
+        On SQLite the write lock is taken at once (BEGIN IMMEDIATE): a deferred transaction that
+        reads then writes can fail with "database is locked" despite the busy timeout.
+        """
+        with self.translate_errors(), self.engine.connect() as conn:
+            conn.execution_options(**{_BEGIN_OPTION: "BEGIN IMMEDIATE"})
+            with conn.begin():
+                yield conn
+
+    @contextmanager
+    def translate_errors(self) -> Iterator[None]:
+        """Turn database failures into StoreError; integrity and SQL errors (bugs, or meaningful
+        to the caller such as a duplicate idempotency key) pass through unchanged."""
+        try:
+            yield
+        except (IntegrityError, ProgrammingError):
+            raise
+        except DBAPIError as exc:
+            raise translate(exc, self) from exc
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def __repr__(self) -> str:
+        return f"Store({self.url!r})"
+
+
+def open_store(url: str) -> Store:
+    """Open (creating if needed) and migrate the store at `url`; raises StoreError."""
+    from instructor_tui.store.migrations import migrate  # migrations need Store: import late
+
+    try:
+        parsed = make_url(url)
+    except (ArgumentError, ValueError):
+        raise StoreError(errors.UNSUPPORTED_URL, where=_mask(url)) from None
+    backend = parsed.get_backend_name()
+    if backend == "sqlite":
+        store = _open_sqlite(parsed)
+    elif backend in {"postgresql", "postgres"}:
+        store = _open_postgresql(parsed)
+    else:
+        raise StoreError(errors.UNSUPPORTED_URL, where=parsed.render_as_string(hide_password=True))
+    try:
+        migrate(store)
+    except BaseException:
+        store.close()
+        raise
+    return store
+
+
+def _open_sqlite(url: URL) -> Store:
+    database = url.database or ""
+    memory = database in {"", ":memory:"} or database.startswith("file::memory:")
+    path: Path | None = None
+    if memory:
+        engine = create_engine(
+            "sqlite://", connect_args={"check_same_thread": False}, poolclass=StaticPool
+        )
+    else:
+        path = Path(database).expanduser().absolute()
+        _create_private_file(path)
+        engine = create_engine(
+            url.set(database=str(path)),
+            connect_args={"check_same_thread": False, "timeout": BUSY_TIMEOUT_MS / 1000},
+        )
+    _configure_sqlite(engine)
+    return Store(engine, "sqlite", path)
+
+
+def _create_private_file(path: Path) -> None:
+    """The file 0600 inside a 0700 directory: it holds applicants' personal data."""
+    try:
+        if not path.parent.exists():
+            path.parent.mkdir(parents=True, mode=0o700)
+        if path.is_dir():
+            raise StoreError(errors.CANNOT_OPEN_FILE, path=str(path), reason="it is a directory")
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+        os.close(fd)
+        if path.stat().st_mode & 0o077 and path.stat().st_uid == os.getuid():
+            path.chmod(0o600)
+    except PermissionError:
+        raise StoreError(errors.PERMISSION_DENIED, where=str(path)) from None
+    except OSError as exc:
+        raise StoreError(errors.CANNOT_OPEN_FILE, path=str(path), reason=exc.strerror or str(exc)) from None
+
+
+def _configure_sqlite(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: sqlite3.Connection, _record: Any) -> None:
+        dbapi_connection.isolation_level = None  # we emit BEGIN ourselves, see _on_begin
+        cursor = dbapi_connection.cursor()
+        try:
+            cursor.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            cursor.execute("PRAGMA journal_mode = WAL")
+            cursor.execute("PRAGMA synchronous = FULL")
+            cursor.execute("PRAGMA foreign_keys = ON")
+        finally:
+            cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        conn.exec_driver_sql(conn.get_execution_options().get(_BEGIN_OPTION, "BEGIN"))
+
+
+def _open_postgresql(url: URL) -> Store:
+    if url.drivername in {"postgresql", "postgres"}:
+        url = url.set(drivername="postgresql+psycopg")
+    if url.drivername != "postgresql+psycopg":
+        raise StoreError(errors.UNSUPPORTED_URL, where=url.render_as_string(hide_password=True))
+    engine = create_engine(
+        url,
+        pool_pre_ping=True,  # a team server restarts; don't hand out dead connections
+        connect_args={"connect_timeout": PG_CONNECT_TIMEOUT_S, "application_name": "instructor-tui"},
+    )
+    return Store(engine, "postgresql", None)
+
+
+def translate(exc: DBAPIError, store: Store) -> StoreError:
+    """A StoreError for a driver error, chosen by what the user can do about it."""
+    orig = exc.orig
+    reason = _first_line(orig)
+    if isinstance(orig, sqlite3.Error):
+        name = getattr(orig, "sqlite_errorname", "")
+        path = store.where
+        if name in {"SQLITE_NOTADB", "SQLITE_CORRUPT"}:
+            return StoreError(errors.NOT_A_DATABASE, path=path)
+        if name in {"SQLITE_READONLY", "SQLITE_PERM", "SQLITE_AUTH"}:
+            return StoreError(errors.PERMISSION_DENIED, where=path)
+        if name == "SQLITE_CANTOPEN":
+            return StoreError(errors.CANNOT_OPEN_FILE, path=path, reason=reason)
+        return StoreError(errors.DATABASE_FAILED, where=path, reason=reason)
+    sqlstate = getattr(orig, "sqlstate", None) or ""
+    if sqlstate == "42501":  # insufficient_privilege
+        return StoreError(errors.PERMISSION_DENIED, where=store.where)
+    if exc.connection_invalidated or sqlstate.startswith("08") or not sqlstate:
+        # No SQLSTATE: psycopg could not even reach the server.
+        return StoreError(errors.CANNOT_CONNECT, where=store.where, reason=reason)
+    return StoreError(errors.DATABASE_FAILED, where=store.where, reason=reason)
+
+
+def _first_line(orig: BaseException | None) -> str:
+    text = str(orig).strip() if orig is not None else ""
+    return text.splitlines()[0] if text else "unknown error"
+
+
+def _mask(url: str) -> str:
+    """A URL that did not even parse: keep the scheme and host part, drop any credentials."""
+    scheme, sep, rest = url.partition("://")
+    if not sep:
+        return "(not a URL)"
+    return f"{scheme}://{rest.rpartition('@')[2]}"

@@ -1,0 +1,60 @@
+"""The full-text index over `dossier.search_text`, per database.
+
+SQLite: an FTS5 table with external content (the text lives once, in `dossier`), kept in sync by
+triggers so that every write path — bulk upsert, delete, rebuild — updates it. The update trigger
+only fires when the text really changed, so re-syncing unchanged dossiers costs the index nothing.
+`search_text` is already folded in Python; `remove_diacritics 2` folds again for safety, and the
+2- and 3-letter prefix indexes keep the first keystrokes of an incremental search fast.
+
+PostgreSQL: a GIN index on `to_tsvector('simple', search_text)`; no extension is needed (a team
+database user may not be allowed to create one) because the folding is done in Python.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import Connection, TextClause, text
+
+SQLITE_CREATE = (
+    "CREATE VIRTUAL TABLE dossier_fts USING fts5("
+    "search_text, content='dossier', content_rowid='seq', "
+    "tokenize='unicode61 remove_diacritics 2', prefix='2 3')",
+    "CREATE TRIGGER dossier_fts_insert AFTER INSERT ON dossier BEGIN "
+    "INSERT INTO dossier_fts(rowid, search_text) VALUES (new.seq, new.search_text); END",
+    "CREATE TRIGGER dossier_fts_delete AFTER DELETE ON dossier BEGIN "
+    "INSERT INTO dossier_fts(dossier_fts, rowid, search_text) VALUES ('delete', old.seq, old.search_text); "
+    "END",
+    "CREATE TRIGGER dossier_fts_update AFTER UPDATE OF search_text ON dossier "
+    "WHEN old.search_text IS NOT new.search_text BEGIN "
+    "INSERT INTO dossier_fts(dossier_fts, rowid, search_text) VALUES ('delete', old.seq, old.search_text); "
+    "INSERT INTO dossier_fts(rowid, search_text) VALUES (new.seq, new.search_text); END",
+)
+SQLITE_DROP = (
+    "DROP TRIGGER IF EXISTS dossier_fts_insert",
+    "DROP TRIGGER IF EXISTS dossier_fts_delete",
+    "DROP TRIGGER IF EXISTS dossier_fts_update",
+    "DROP TABLE IF EXISTS dossier_fts",
+)
+PG_TSVECTOR = "to_tsvector('simple', dossier.search_text)"
+PG_CREATE = (f"CREATE INDEX ix_dossier_search ON dossier USING gin ({PG_TSVECTOR})",)
+PG_DROP = ("DROP INDEX IF EXISTS ix_dossier_search",)
+
+
+def create_search_index(conn: Connection) -> None:
+    for statement in SQLITE_CREATE if conn.dialect.name == "sqlite" else PG_CREATE:
+        conn.exec_driver_sql(statement)
+
+
+def drop_search_index(conn: Connection) -> None:
+    for statement in SQLITE_DROP if conn.dialect.name == "sqlite" else PG_DROP:
+        conn.exec_driver_sql(statement)
+
+
+def match_clause(dialect: str, expression: str) -> TextClause:
+    """A WHERE condition on `dossier` for a match expression from `search.fts5_expression` or
+    `search.tsquery_expression` (passed as a bound parameter, never spliced into the SQL)."""
+    if dialect == "sqlite":
+        sql = "dossier.seq IN (SELECT rowid FROM dossier_fts WHERE dossier_fts MATCH :search_match)"
+    else:
+        # The literal 'simple' (not a parameter) so the planner matches the expression index.
+        sql = f"{PG_TSVECTOR} @@ to_tsquery('simple', :search_match)"
+    return text(sql).bindparams(search_match=expression)

@@ -1,0 +1,118 @@
+"""Search text: what is indexed for a dossier, and how a typed query becomes a safe match expression.
+
+Both databases index the same folded `search_text` column (accents removed, casefolded, words
+separated by single spaces), so search behaves identically on SQLite (FTS5) and PostgreSQL
+(tsvector, GIN). The query is cut into words here, in Python; only letters and digits reach the
+match expression, so no input can inject FTS5 or tsquery syntax.
+
+Semantics: every typed word is a prefix of some indexed word, and all words must match. A run of
+digit groups ("06 12 34") also matches as one number ("061234"), so a phone number can be typed
+with or without spaces.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Callable, Iterable
+from functools import lru_cache
+
+_WORD = re.compile(r"[^\W_]+")
+_LIGATURES = str.maketrans({"œ": "oe", "Œ": "oe", "æ": "ae", "Æ": "ae"})
+MAX_QUERY_WORDS = 12
+"""More words than anyone types; caps the cost of a pasted paragraph."""
+MAX_WORD_LENGTH = 64
+
+
+@lru_cache(maxsize=16384)  # names and cities repeat a lot across a bulk sync
+def fold(text: str) -> str:
+    """Lower-case, accent-free form of `text` ("Zoé Œuvray" -> "zoe oeuvray")."""
+    if text.isascii():
+        return text.lower()
+    decomposed = unicodedata.normalize("NFKD", text.translate(_LIGATURES))
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
+
+
+def words(text: str) -> list[str]:
+    """The folded words of `text`: runs of letters and digits."""
+    return _WORD.findall(fold(text))
+
+
+def normalise_phone(raw: str) -> str:
+    """Digits only, in international form where it can tell: '06 12 34 56 78' -> '33612345678'."""
+    digits = "".join(c for c in raw if c.isdigit() and c.isascii())
+    stripped = raw.strip()
+    if stripped.startswith("+"):
+        return digits
+    if digits.startswith("00"):
+        return digits[2:]
+    if len(digits) == 10 and digits.startswith("0"):  # French national format
+        return "33" + digits[1:]
+    return digits
+
+
+def phone_forms(phone: str) -> list[str]:
+    """The forms a caller's number may be typed in: international and, for France, national."""
+    if not phone:
+        return []
+    forms = [phone]
+    if phone.startswith("33") and len(phone) == 11:
+        forms.append("0" + phone[2:])
+    return forms
+
+
+def number_words(number: str) -> list[str]:
+    """Words of a dossier number, plus its zero-padded digit groups without the zeros
+    ("VELO-2022-000123" can be found by "123")."""
+    found = words(number)
+    extra = [w.lstrip("0") for w in found if w.isdigit() and w.startswith("0") and w.strip("0")]
+    return found + extra
+
+
+def build_search_text(number: str, name: str, email: str, phone: str, city: str) -> str:
+    """The indexed text of one dossier; `phone` is already normalised."""
+    parts: list[str] = number_words(number)
+    for value in (name, email, city):
+        parts.extend(words(value))
+    parts.extend(phone_forms(phone))
+    return " ".join(dict.fromkeys(parts))  # unique, in order
+
+
+def query_groups(query: str) -> list[list[list[str]]]:
+    """The typed query as AND-ed groups; each group is OR-ed alternatives; each alternative is
+    AND-ed prefixes. A plain word is [[word]]; "06 12" is [["06", "12"], ["0612"]]."""
+    typed = [w[:MAX_WORD_LENGTH] for w in words(query)][:MAX_QUERY_WORDS]
+    groups: list[list[list[str]]] = []
+    index = 0
+    while index < len(typed):
+        end = index
+        while end < len(typed) and typed[end].isdigit():
+            end += 1
+        if end - index >= 2:
+            run = typed[index:end]
+            groups.append([run, ["".join(run)[:MAX_WORD_LENGTH]]])
+            index = end
+        else:
+            groups.append([[typed[index]]])
+            index += 1
+    return groups
+
+
+def fts5_expression(query: str) -> str | None:
+    """An FTS5 MATCH expression for `query`, or None when it has no word to look for."""
+    return _render(query_groups(query), lambda w: f'"{w}"*', " AND ", " OR ")
+
+
+def tsquery_expression(query: str) -> str | None:
+    """A PostgreSQL to_tsquery('simple', …) expression for `query`, or None when it has no word."""
+    return _render(query_groups(query), lambda w: f"{w}:*", " & ", " | ")
+
+
+def _render(
+    groups: Iterable[list[list[str]]], prefix: Callable[[str], str], and_: str, or_: str
+) -> str | None:
+    rendered = []
+    for alternatives in groups:
+        options = ["(" + and_.join(prefix(w) for w in alt) + ")" for alt in alternatives]
+        rendered.append(options[0] if len(options) == 1 else "(" + or_.join(options) + ")")
+    return and_.join(rendered) if rendered else None

@@ -1,0 +1,175 @@
+"""JSON form of the domain Dossier, for the cache's `detail` column.
+
+Explicit per type rather than generic reflection, so that renaming a domain field is a visible
+change here. Values in `Dossier.fields` are JSON-like; dates, datetimes and Decimals there are
+tagged ({"$date": "2022-05-01"}) so they come back as the same types.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from instructor_tui.domain.models import (
+    Address,
+    Applicant,
+    ApplicantKind,
+    Attachment,
+    Dossier,
+    HistoryEvent,
+)
+from instructor_tui.domain.states import DossierState
+
+FORMAT = 1
+"""Bumped when the JSON shape changes incompatibly (then the cache is rebuilt)."""
+
+
+def dossier_to_json(dossier: Dossier) -> str:
+    return json.dumps(dossier_to_dict(dossier), ensure_ascii=False, separators=(",", ":"))
+
+
+def dossier_from_json(text: str) -> Dossier:
+    return dossier_from_dict(json.loads(text))
+
+
+def dossier_to_dict(d: Dossier) -> dict[str, Any]:
+    a = d.applicant
+    return {
+        "format": FORMAT,
+        "id": d.id,
+        "number": d.number,
+        "scheme": d.scheme,
+        "state": d.state.value,
+        "applicant": {
+            "kind": a.kind.value,
+            "last_name": a.last_name,
+            "first_name": a.first_name,
+            "email": a.email,
+            "phone": a.phone,
+            "address": {
+                "line1": a.address.line1,
+                "line2": a.address.line2,
+                "postcode": a.address.postcode,
+                "city": a.address.city,
+                "country": a.address.country,
+            },
+            "company_name": a.company_name,
+            "siret": a.siret,
+            "iban": a.iban,
+            "tax_income_cents": a.tax_income_cents,
+            "household_size": a.household_size,
+        },
+        "submitted_at": d.submitted_at.isoformat(),
+        "updated_at": d.updated_at.isoformat(),
+        "version": d.version,
+        "requested_cents": d.requested_cents,
+        "fields": {key: _tag(value) for key, value in d.fields.items()},
+        "attachments": [
+            {
+                "id": x.id,
+                "filename": x.filename,
+                "content_type": x.content_type,
+                "size": x.size,
+                "sha256": x.sha256,
+                "document_type": x.document_type,
+            }
+            for x in d.attachments
+        ],
+        "history": [
+            {
+                "at": h.at.isoformat(),
+                "kind": h.kind,
+                "actor": h.actor,
+                "text": h.text,
+                "state_from": h.state_from.value if h.state_from else None,
+                "state_to": h.state_to.value if h.state_to else None,
+            }
+            for h in d.history
+        ],
+        "assigned_to": d.assigned_to,
+        "state_changed_at": d.state_changed_at.isoformat() if d.state_changed_at else None,
+    }
+
+
+def dossier_from_dict(data: dict[str, Any]) -> Dossier:
+    a = data["applicant"]
+    address = a["address"]
+    return Dossier(
+        id=data["id"],
+        number=data["number"],
+        scheme=data["scheme"],
+        state=DossierState(data["state"]),
+        applicant=Applicant(
+            kind=ApplicantKind(a["kind"]),
+            last_name=a["last_name"],
+            first_name=a["first_name"],
+            email=a["email"],
+            phone=a["phone"],
+            address=Address(
+                line1=address["line1"],
+                line2=address["line2"],
+                postcode=address["postcode"],
+                city=address["city"],
+                country=address["country"],
+            ),
+            company_name=a["company_name"],
+            siret=a["siret"],
+            iban=a["iban"],
+            tax_income_cents=a["tax_income_cents"],
+            household_size=a["household_size"],
+        ),
+        submitted_at=datetime.fromisoformat(data["submitted_at"]),
+        updated_at=datetime.fromisoformat(data["updated_at"]),
+        version=data["version"],
+        requested_cents=data["requested_cents"],
+        fields={key: _untag(value) for key, value in data["fields"].items()},
+        attachments=tuple(Attachment(**x) for x in data["attachments"]),
+        history=tuple(
+            HistoryEvent(
+                at=datetime.fromisoformat(h["at"]),
+                kind=h["kind"],
+                actor=h["actor"],
+                text=h["text"],
+                state_from=DossierState(h["state_from"]) if h["state_from"] else None,
+                state_to=DossierState(h["state_to"]) if h["state_to"] else None,
+            )
+            for h in data["history"]
+        ),
+        assigned_to=data["assigned_to"],
+        state_changed_at=(
+            datetime.fromisoformat(data["state_changed_at"]) if data["state_changed_at"] else None
+        ),
+    )
+
+
+def _tag(value: Any) -> Any:
+    # datetime before date: a datetime is a date too.
+    if isinstance(value, datetime):
+        return {"$datetime": value.isoformat()}
+    if isinstance(value, date):
+        return {"$date": value.isoformat()}
+    if isinstance(value, Decimal):
+        return {"$decimal": str(value)}
+    if isinstance(value, dict):
+        return {str(k): _tag(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_tag(v) for v in value]
+    return value
+
+
+def _untag(value: Any) -> Any:
+    if isinstance(value, dict):
+        if len(value) == 1:
+            (key, inner), = value.items()
+            if key == "$datetime":
+                return datetime.fromisoformat(inner)
+            if key == "$date":
+                return date.fromisoformat(inner)
+            if key == "$decimal":
+                return Decimal(inner)
+        return {k: _untag(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_untag(v) for v in value]
+    return value

@@ -1,0 +1,207 @@
+"""The store's tables, declared once for SQLite and PostgreSQL.
+
+The dossier cache keeps the queue's columns as real, indexed columns (the queue screen sorts,
+filters and pages on them in SQL) and the full domain Dossier as JSON text in `detail`. The cache
+can always be rebuilt from the portal; the outbox, audit, calls and notes never can, so nothing in
+them references the cache by foreign key.
+
+Timestamps are aware UTC datetimes (stored naive UTC, see `_types.UTCDateTime`). Strings the queue
+sorts on use the bytewise "C" collation on PostgreSQL so that the order is the same as SQLite's.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, Column, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlmodel import Field, SQLModel
+
+from instructor_tui.store._types import UTCDateTime
+
+# Bytewise ordering on PostgreSQL, as SQLite's default BINARY collation does.
+SortableText = String().with_variant(String(collation="C"), "postgresql")
+JsonValue = JSON().with_variant(JSONB(), "postgresql")
+
+
+def _col(type_: Any, *, nullable: bool = False, **kwargs: Any) -> Any:
+    return Field(sa_column=Column(type_, nullable=nullable, **kwargs))
+
+
+class DossierRow(SQLModel, table=True):
+    """One cached dossier. `seq` is the physical key because SQLite's FTS index needs a stable
+    integer rowid (VACUUM may renumber implicit rowids); `id`, the portal's id, is the natural key."""
+
+    __tablename__ = "dossier"
+
+    seq: int | None = Field(default=None, primary_key=True)
+    id: str = _col(SortableText, unique=True)
+    number: str = _col(SortableText)
+    scheme: str = _col(SortableText)
+    state: str = _col(SortableText)
+    applicant_name: str = _col(String)
+    applicant_name_sort: str = _col(SortableText)
+    """applicant_name folded (accents removed, casefolded) so that É sorts with E."""
+    email: str = _col(String)
+    phone: str = _col(String)
+    """Digits only, E.164 without '+' where the country is known (33612345678)."""
+    city: str = _col(String)
+    postcode: str = _col(String)
+    submitted_at: datetime = _col(UTCDateTime)
+    updated_at: datetime = _col(UTCDateTime)
+    state_changed_at: datetime | None = _col(UTCDateTime, nullable=True)
+    requested_cents: int = _col(BigInteger)
+    assigned_to: str = _col(SortableText, server_default="")
+    version: str = _col(String)
+    """The portal's ETag."""
+    search_text: str = _col(Text)
+    """Folded words of number, name, email, phone and city: what full-text search indexes."""
+    detail: str = _col(Text)
+    """The whole domain Dossier as JSON (store.serialize)."""
+
+    __table_args__ = (
+        # (sort key, id) pairs serve ORDER BY key, id and the keyset predicate (key, id) > (…).
+        Index("ix_dossier_submitted", "submitted_at", "id"),
+        Index("ix_dossier_updated", "updated_at", "id"),
+        Index("ix_dossier_number", "number", "id"),
+        Index("ix_dossier_name", "applicant_name_sort", "id"),
+        Index("ix_dossier_amount", "requested_cents", "id"),
+        Index("ix_dossier_state", "state", "id"),
+        # The usual view: one scheme, oldest first.
+        Index("ix_dossier_scheme", "scheme", "submitted_at", "id"),
+        Index("ix_dossier_assigned", "assigned_to", "submitted_at", "id"),
+    )
+
+
+class AttachmentRow(SQLModel, table=True):
+    """Metadata of a dossier's attachment; `local_path` is set once the file is downloaded."""
+
+    __tablename__ = "attachment"
+
+    dossier_id: str = Field(
+        sa_column=Column(SortableText, ForeignKey("dossier.id", ondelete="CASCADE"), primary_key=True)
+    )
+    id: str = Field(sa_column=Column(SortableText, primary_key=True))
+    filename: str = _col(String)
+    content_type: str = _col(String)
+    size: int = _col(BigInteger)
+    sha256: str = _col(String)
+    document_type: str = _col(String, server_default="")
+    local_path: str | None = _col(String, nullable=True)
+    downloaded_at: datetime | None = _col(UTCDateTime, nullable=True)
+
+
+class SyncCursorRow(SQLModel, table=True):
+    """Where the last pull stopped, per scope ("dossiers:velo-electrique")."""
+
+    __tablename__ = "sync_cursor"
+
+    scope: str = Field(sa_column=Column(String, primary_key=True))
+    cursor: str | None = _col(String, nullable=True)
+    updated_since: datetime | None = _col(UTCDateTime, nullable=True)
+    last_sync_at: datetime | None = _col(UTCDateTime, nullable=True)
+
+
+class OutboxStatus(StrEnum):
+    PENDING = "pending"
+    SENDING = "sending"
+    SENT = "sent"
+    CONFLICT = "conflict"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+
+class OutboxRow(SQLModel, table=True):
+    """A decision waiting to be sent to the portal, sent, or refused; never lost with the cache."""
+
+    __tablename__ = "outbox"
+
+    id: int | None = Field(default=None, primary_key=True)
+    dossier_id: str = _col(String, index=True)
+    idempotency_key: str = _col(String, unique=True)
+    kind: str = _col(String)
+    payload: dict[str, Any] = _col(JsonValue)
+    dossier_version: str = _col(String)
+    created_at: datetime = _col(UTCDateTime)
+    not_before: datetime = _col(UTCDateTime)
+    """The undo delay: the row is not sent before this time."""
+    status: str = _col(String, server_default=OutboxStatus.PENDING.value)
+    attempts: int = _col(Integer, server_default="0")
+    last_error: str | None = _col(Text, nullable=True)
+    sent_at: datetime | None = _col(UTCDateTime, nullable=True)
+    response: dict[str, Any] | None = _col(JsonValue, nullable=True)
+
+    __table_args__ = (Index("ix_outbox_due", "status", "not_before"),)
+
+
+class AuditEventRow(SQLModel, table=True):
+    """Append-only audit trail; `prev_hash`/`hash` chain the rows (filled by a later issue)."""
+
+    __tablename__ = "audit_event"
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = _col(UTCDateTime, index=True)
+    actor: str = _col(String)
+    kind: str = _col(String)
+    dossier_id: str | None = _col(String, nullable=True, index=True)
+    payload: dict[str, Any] = _col(JsonValue)
+    prev_hash: str | None = _col(String, nullable=True)
+    hash: str | None = _col(String, nullable=True)
+
+
+class CallRow(SQLModel, table=True):
+    """A support call taken or made by an agent."""
+
+    __tablename__ = "call_log"
+
+    id: str = Field(sa_column=Column(String, primary_key=True))
+    direction: str = _col(String)
+    """'inbound' or 'outbound'."""
+    caller_number: str = _col(String, server_default="")
+    caller_name: str = _col(String, server_default="")
+    dossier_ids: list[str] = _col(JsonValue)
+    reason: str = _col(String, server_default="")
+    summary: str = _col(Text, server_default="")
+    outcome: str = _col(String, server_default="")
+    callback_due_at: datetime | None = _col(UTCDateTime, nullable=True, index=True)
+    callback_done_at: datetime | None = _col(UTCDateTime, nullable=True)
+    started_at: datetime = _col(UTCDateTime, index=True)
+    ended_at: datetime | None = _col(UTCDateTime, nullable=True)
+    agent: str = _col(String, index=True)
+
+
+class NoteRow(SQLModel, table=True):
+    """An instructor's private note on a dossier (never sent to the portal)."""
+
+    __tablename__ = "note"
+
+    id: int | None = Field(default=None, primary_key=True)
+    dossier_id: str = _col(String, index=True)
+    at: datetime = _col(UTCDateTime)
+    author: str = _col(String)
+    text: str = _col(Text)
+
+
+class SchemaVersionRow(SQLModel, table=True):
+    """One row per applied migration; the schema's version is the highest."""
+
+    __tablename__ = "schema_version"
+
+    version: int = Field(sa_column=Column(Integer, primary_key=True, autoincrement=False))
+    description: str = _col(String)
+    applied_at: datetime = _col(UTCDateTime)
+
+
+dossier_table = DossierRow.__table__  # type: ignore[attr-defined]
+attachment_table = AttachmentRow.__table__  # type: ignore[attr-defined]
+sync_cursor_table = SyncCursorRow.__table__  # type: ignore[attr-defined]
+outbox_table = OutboxRow.__table__  # type: ignore[attr-defined]
+audit_event_table = AuditEventRow.__table__  # type: ignore[attr-defined]
+call_table = CallRow.__table__  # type: ignore[attr-defined]
+note_table = NoteRow.__table__  # type: ignore[attr-defined]
+schema_version_table = SchemaVersionRow.__table__  # type: ignore[attr-defined]
+
+CACHE_TABLES = (dossier_table, attachment_table, sync_cursor_table)
+"""What rebuild_cache drops and recreates; everything else is kept."""
