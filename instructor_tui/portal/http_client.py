@@ -38,6 +38,8 @@ DOWNLOAD_CHUNK = 256 * 1024
 
 def _seg(value: str) -> str:
     """An id as one path segment: an id from the portal never walks the URL elsewhere."""
+    if value in {"", ".", ".."}:  # dot segments would be resolved away by URL joining
+        return value.replace(".", "%2E") or "%20"
     return quote(value, safe="")
 
 
