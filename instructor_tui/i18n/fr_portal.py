@@ -9,9 +9,15 @@ CATALOG: dict[str, str] = {
     "Applying deletions": "Suppressions",
     "Downloading documents": "Téléchargement des pièces",
     "Downloading dossiers": "Téléchargement des dossiers",
+    "No portal URL: set portal_url in the profile or pass --portal.": (
+        "Pas d'adresse de portail : renseignez portal_url dans le profil ou passez --portal."
+    ),
     "Reading schemes": "Lecture des téléservices",
     "The dossier changed on the portal meanwhile: reload it before deciding.": (
         "Le dossier a changé sur le portail entre-temps : rechargez-le avant de décider."
+    ),
+    "The portal URL must start with https:// (http:// only for a portal on this machine).": (
+        "L'adresse du portail doit commencer par https:// (http:// seulement pour un portail sur cette machine)."
     ),
     "The portal asks to slow down; try again in a moment.": (
         "Le portail demande de ralentir ; réessayez dans un instant."
@@ -22,7 +28,9 @@ CATALOG: dict[str, str] = {
     "The portal cannot be reached: working offline from the local copy.": (
         "Le portail est injoignable : travail hors ligne sur la copie locale."
     ),
-    "The portal does not allow this to your account.": "Le portail n'autorise pas cette action à votre compte.",
+    "The portal does not allow this to your account.": (
+        "Le portail n'autorise pas cette action à votre compte."
+    ),
     "The portal failed to answer properly.": "Le portail n'a pas répondu correctement.",
     "The portal forgot where the last sync stopped; it starts again from the last sync date.": (
         "Le portail a perdu le point de reprise ; la synchronisation repart de la date de la dernière."
@@ -35,6 +43,9 @@ CATALOG: dict[str, str] = {
     ),
     "The portal sent an answer this version cannot read.": (
         "Le portail a envoyé une réponse que cette version ne sait pas lire."
+    ),
+    "The {connector} connector is not available in this version.": (
+        "Le connecteur {connector} n'est pas disponible dans cette version."
     ),
     "Unexpected error: {kind}": "Erreur inattendue : {kind}",
     "Up to date": "À jour",

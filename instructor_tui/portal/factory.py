@@ -2,20 +2,34 @@
 
 from __future__ import annotations
 
+from instructor_tui.i18n import _
 from instructor_tui.portal.connector import PortalConnector
 from instructor_tui.settings import Profile
+
+
+class PortalConfigError(ValueError):
+    """The profile cannot reach a portal as configured; the message is for the user (translated)."""
 
 
 def make_connector(profile: Profile, token: str | None, *, portal_url: str | None = None) -> PortalConnector:
     """The connector for `profile` (its portal URL, or `portal_url` when given, e.g. `--portal`).
 
-    Raises ValueError when the URL is missing, not http(s), or plain http off loopback.
+    Raises PortalConfigError when the URL is missing, not http(s), or plain http off loopback.
     """
     url = portal_url or profile.portal_url
     if not url:
-        raise ValueError("the profile has no portal URL")
-    if profile.connector == "portal-v1":
-        from instructor_tui.portal.http_client import PortalV1Connector
+        raise PortalConfigError(_("No portal URL: set portal_url in the profile or pass --portal."))
+    if profile.connector != "portal-v1":
+        raise PortalConfigError(
+            _("The {connector} connector is not available in this version.").format(connector=profile.connector)
+        )
+    from instructor_tui.portal.http_client import PortalV1Connector
+    from instructor_tui.portal.transport import check_portal_url
 
-        return PortalV1Connector(url, token=token)
-    raise ValueError(f"the {profile.connector} connector is not available yet")
+    try:
+        check_portal_url(url)
+    except ValueError:
+        raise PortalConfigError(
+            _("The portal URL must start with https:// (http:// only for a portal on this machine).")
+        ) from None
+    return PortalV1Connector(url, token=token)
