@@ -1,0 +1,154 @@
+import os
+import stat
+import threading
+
+import pytest
+from sqlalchemy import text
+
+from instructor_tui.store import StoreError, open_store
+from instructor_tui.store import errors as store_errors
+
+
+def test_sqlite_file_is_private_in_a_private_directory(tmp_path):
+    path = tmp_path / "new" / "deeper" / "db.sqlite3"
+    opened = open_store(f"sqlite:///{path}")
+    opened.close()
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
+    for sidecar in (path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        if sidecar.exists():
+            assert stat.S_IMODE(sidecar.stat().st_mode) & 0o077 == 0
+
+
+def test_existing_world_readable_file_is_tightened(tmp_path):
+    path = tmp_path / "db.sqlite3"
+    path.touch(mode=0o644)
+    path.chmod(0o644)
+    open_store(f"sqlite:///{path}").close()
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+
+
+def test_sqlite_pragmas(store):
+    with store.read() as conn:
+        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 2  # FULL
+        assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+        assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() > 0
+    assert store.dialect == "sqlite"
+    assert store.path is not None and store.path.name == "instructor.sqlite3"
+
+
+def test_store_is_usable_from_worker_threads(store):
+    results: list[int] = []
+
+    def work() -> None:
+        with store.read() as conn:
+            results.append(conn.execute(text("SELECT 41 + 1")).scalar_one())
+
+    threads = [threading.Thread(target=work) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert results == [42] * 4
+
+
+def test_a_file_that_is_not_a_database_is_a_store_error(tmp_path):
+    path = tmp_path / "junk.sqlite3"
+    path.write_bytes(b"this is not a database, just text\n" * 200)
+    with pytest.raises(StoreError) as info:
+        open_store(f"sqlite:///{path}")
+    assert info.value.message == store_errors.NOT_A_DATABASE
+    assert str(path) in str(info.value)
+
+
+def test_a_damaged_database_is_a_store_error(tmp_path):
+    path = tmp_path / "damaged.sqlite3"
+    opened = open_store(f"sqlite:///{path}")
+    opened.close()
+    data = bytearray(path.read_bytes())
+    data[100:4096] = b"\xff" * (4096 - 100)  # overwrite the schema page after the header
+    path.write_bytes(bytes(data))
+    with pytest.raises(StoreError) as info:
+        open_store(f"sqlite:///{path}")
+    assert info.value.message == store_errors.NOT_A_DATABASE
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root ignores file permissions")
+def test_unreadable_file_is_a_store_error(tmp_path):
+    path = tmp_path / "locked.sqlite3"
+    open_store(f"sqlite:///{path}").close()
+    path.chmod(0o000)
+    try:
+        with pytest.raises(StoreError) as info:
+            open_store(f"sqlite:///{path}")
+        assert info.value.message in {store_errors.PERMISSION_DENIED, store_errors.CANNOT_OPEN_FILE}
+    finally:
+        path.chmod(0o600)
+
+
+def test_a_directory_in_place_of_the_file_is_a_store_error(tmp_path):
+    (tmp_path / "adir").mkdir()
+    with pytest.raises(StoreError) as info:
+        open_store(f"sqlite:///{tmp_path / 'adir'}")
+    assert info.value.message == store_errors.CANNOT_OPEN_FILE
+
+
+@pytest.mark.parametrize(
+    "url", ["mysql://user:s3cret@db.example.fr/x", "not a url at all", "oracle+cx://u:s3cret@h/db"]
+)
+def test_unsupported_urls_are_refused_without_showing_the_password(url):
+    with pytest.raises(StoreError) as info:
+        open_store(url)
+    assert info.value.message == store_errors.UNSUPPORTED_URL
+    assert "s3cret" not in str(info.value)
+
+
+def test_unreachable_postgresql_server_is_a_store_error_without_password():
+    # Port 1 on loopback: nothing listens there, the connection is refused at once.
+    with pytest.raises(StoreError) as info:
+        open_store("postgresql+psycopg://someone:s3cret@127.0.0.1:1/nothing")
+    assert info.value.message == store_errors.CANNOT_CONNECT
+    assert "s3cret" not in str(info.value)
+    assert "127.0.0.1" in str(info.value)
+
+
+def test_plain_postgresql_scheme_uses_psycopg(pg_url):
+    opened = open_store(pg_url.replace("postgresql+psycopg://", "postgresql://"))
+    try:
+        assert opened.dialect == "postgresql"
+        assert opened.engine.url.drivername == "postgresql+psycopg"
+    finally:
+        opened.close()
+
+
+def test_store_url_masks_the_password(tmp_path):
+    from sqlalchemy.engine import make_url
+
+    from instructor_tui.store.engine import Store, _open_postgresql
+
+    store = _open_postgresql(make_url("postgresql+psycopg://crm:s3cret@db.example.fr/instr"))
+    try:
+        assert isinstance(store, Store)
+        assert "s3cret" not in store.url and "s3cret" not in repr(store)
+        assert "db.example.fr" in store.url
+    finally:
+        store.close()
+
+
+def test_errors_format_their_templates():
+    error = StoreError(store_errors.SCHEMA_TOO_NEW, where="x.db", found=9, known=1)
+    assert str(error) == store_errors.SCHEMA_TOO_NEW.format(where="x.db", found=9, known=1)
+    assert error.params == {"where": "x.db", "found": 9, "known": 1}
+
+
+
+def test_permission_denied_on_creating_the_file_is_a_store_error(tmp_path, monkeypatch):
+    # Tests run as root here, which no chmod can stop: simulate the refusal where it happens.
+    def refuse(*args, **kwargs):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(os, "open", refuse)
+    with pytest.raises(StoreError) as info:
+        open_store(f"sqlite:///{tmp_path / 'x.sqlite3'}")
+    assert info.value.message == store_errors.PERMISSION_DENIED
