@@ -9,15 +9,15 @@ from typing import ClassVar
 from textual.app import App
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
-from textual.worker import Worker, WorkerState
+from textual.worker import Worker
 
 from instructor_tui.domain.models import Scheme
 from instructor_tui.domain.sanitize import clean_line
 from instructor_tui.i18n import N_, _, set_language
 from instructor_tui.settings import Profile, Settings
 from instructor_tui.store.engine import Store
-from instructor_tui.store.errors import StoreError
 from instructor_tui.ui.bindings import localize_bindings
+from instructor_tui.ui.failures import report_worker_failure
 from instructor_tui.ui.formatting import set_schemes
 from instructor_tui.ui.messages import PortalStatusChanged, QueueDataChanged, SyncCompleted
 from instructor_tui.ui.queue_source import StoreQueue
@@ -25,13 +25,6 @@ from instructor_tui.ui.screens.queue import QueueScreen
 from instructor_tui.ui.themes import THEMES
 
 FALLBACK_THEME = "textual-dark"
-
-
-def describe_error(error: BaseException) -> str:
-    """A failure said for the user, without personal data (no SQL text, no row values)."""
-    if isinstance(error, StoreError):
-        return _(error.message).format(**error.params)
-    return _("Unexpected error ({kind}); the screen stays usable.").format(kind=type(error).__name__)
 
 
 class InstructorApp(App[None]):
@@ -115,7 +108,4 @@ class InstructorApp(App[None]):
     # -- failures --------------------------------------------------------------------------------
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        """One place turns failed workers into notifications; the screens stay usable."""
-        if event.state == WorkerState.ERROR and event.worker.error is not None:
-            self.notify(describe_error(event.worker.error), title=_("Local store"),
-                        severity="error", timeout=8, markup=False)
+        report_worker_failure(self, event)

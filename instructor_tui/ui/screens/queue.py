@@ -15,12 +15,14 @@ from textual.events import Resize
 from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Footer, Input, Static
+from textual.worker import Worker
 
 from instructor_tui.domain.sanitize import clean_line
 from instructor_tui.domain.states import OPEN_STATES, DossierState
 from instructor_tui.i18n import N_, _
 from instructor_tui.store.queue import QueueFilter, QueueOrder, SortKey
 from instructor_tui.ui.bindings import localize_bindings
+from instructor_tui.ui.failures import report_worker_failure
 from instructor_tui.ui.formatting import dossier_count, scheme_label, state_label
 from instructor_tui.ui.messages import (
     CountsLoaded,
@@ -120,6 +122,7 @@ class QueueScreen(Screen[None]):
         self._search_timer: Timer | None = None
         self._summary_row_id: str | None = None
         self._narrow_applied: bool | None = None
+        self._sidebar_before_summary = True
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="queue-body"):
@@ -233,6 +236,9 @@ class QueueScreen(Screen[None]):
         """The cache changed under us (a sync, a decision): query again, keeping the cursor."""
         self.run_query(keep_cursor=True)
         self._load_status()
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        report_worker_failure(self, event)
 
     # -- the filter line -------------------------------------------------------------------------
 
@@ -372,6 +378,10 @@ class QueueScreen(Screen[None]):
     # -- the summary pane ------------------------------------------------------------------------
 
     def on_dossier_chosen(self, message: DossierChosen) -> None:
+        if not self.summary.display:
+            # The pane needs the side bar's width to leave the table readable; it comes back on close.
+            self._sidebar_before_summary = self.sidebar.display
+            self.sidebar.display = False
         self.summary.display = True
         self.add_class("-summary-open")
         if self.has_class("-narrow"):  # the pane covers the table: let the keys scroll it
@@ -385,6 +395,7 @@ class QueueScreen(Screen[None]):
 
     def close_summary(self) -> None:
         self.summary.display = False
+        self.sidebar.display = self._sidebar_before_summary
         self.remove_class("-summary-open")
         self._summary_row_id = None
         self.table.focus()

@@ -31,6 +31,7 @@ from instructor_tui.domain.sanitize import clean_line
 from instructor_tui.domain.states import DossierState
 from instructor_tui.i18n import N_, _, current_language, format_money
 from instructor_tui.ui.bindings import localize_bindings
+from instructor_tui.ui.failures import report_worker_failure
 from instructor_tui.ui.formatting import commune, scheme_label, short_date, state_label
 from instructor_tui.ui.messages import BlockLoaded, DossierChosen, DossierHighlighted, QueueCounted
 
@@ -339,7 +340,8 @@ class QueueTable(ScrollView, can_focus=True):
             self.post_message(BlockLoaded(generation, block, rows))
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        # Failures are reported by the app; here the table only stops waiting for the lost rows.
+        report_worker_failure(self, event)
+        # Besides the notification, stop waiting for the rows that will not come.
         if event.worker.group in ("queue-blocks", "queue-count") and event.state in (
             WorkerState.ERROR, WorkerState.CANCELLED
         ):

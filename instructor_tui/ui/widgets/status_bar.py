@@ -12,7 +12,7 @@ from instructor_tui.domain.sanitize import clean_line
 from instructor_tui.i18n import _, format_number
 from instructor_tui.ui.formatting import portal_host, short_datetime
 
-SEPARATOR = "  │  "
+SEPARATOR = " │ "
 
 
 class StatusBar(Static):
@@ -38,6 +38,7 @@ class StatusBar(Static):
     def render(self) -> Text:
         self.set_class(not self.online, "-offline")
         parts = [
+            "● " + _("Online") if self.online else "○ " + _("Offline"),
             _("Profile: {name}").format(name=clean_line(self.profile_name, 40)),
             _("Portal: {host}").format(host=portal_host(self.portal_url) or "—"),
         ]
@@ -47,7 +48,6 @@ class StatusBar(Static):
             parts.append(_("Last sync: never"))
         else:
             parts.append(_("Last sync: {when}").format(when=short_datetime(self.last_sync)))
-        parts.append("● " + _("Online") if self.online else "○ " + _("Offline"))
         if self.cached is not None:
             parts.append(_("{count} dossiers cached").format(count=format_number(self.cached)))
         return Text(SEPARATOR.join(parts), no_wrap=True, overflow="ellipsis")
