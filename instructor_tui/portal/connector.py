@@ -39,9 +39,10 @@ class Identity:
 class DossierPage:
     """One page of an incremental pull.
 
-    `next_cursor` resumes after the last dossier of this page; a connector may return None when the
-    portal gives no cursor (the sync engine then keeps the one it has). `has_more` says whether to
-    ask again now; once it is False, the persisted cursor is where the next sync starts.
+    `next_cursor` fetches the next page while `has_more`; `resume_cursor` is the position after this
+    page, to persist so the next sync gets exactly what changed since (Portal API v1 gives both;
+    a GraphQL `endCursor` is both). Either may be None when the portal gives none: the sync engine
+    then keeps the cursor it has, never replacing it by nothing.
     """
 
     dossiers: tuple[Dossier, ...]
@@ -49,6 +50,12 @@ class DossierPage:
     has_more: bool
     total: int | None = None
     """How many dossiers the whole pull will bring, when the portal says so (progress bars)."""
+    resume_cursor: str | None = None
+
+    @property
+    def position(self) -> str | None:
+        """The cursor to persist after storing this page."""
+        return self.resume_cursor or self.next_cursor
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +70,11 @@ class DeletedPage:
     deleted: tuple[DeletedDossier, ...]
     next_cursor: str | None
     has_more: bool
+    resume_cursor: str | None = None
+
+    @property
+    def position(self) -> str | None:
+        return self.resume_cursor or self.next_cursor
 
 
 class DecisionKind(StrEnum):

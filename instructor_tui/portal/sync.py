@@ -262,14 +262,15 @@ class SyncEngine:
             for dossier in page.dossiers:
                 if newest is None or dossier.updated_at > newest:
                     newest = dossier.updated_at
-            cursor = page.next_cursor or cursor
-            finished = not page.has_more
+            finished = not page.has_more or page.next_cursor is None
+            position = page.position or cursor
+            cursor = page.next_cursor if not finished else position
             # While a pull is under way its resume point is the cursor; `updated_since` moves forward
             # only once the scope is complete, so a restart never skips what an interrupted pull missed.
             since = saved.updated_since
             if finished and newest is not None:
                 since = max(newest - SINCE_MARGIN, since) if since else newest - SINCE_MARGIN
-            await queue.put(PageWrite(scope, page.dossiers, cursor, since))
+            await queue.put(PageWrite(scope, page.dossiers, position, since))
             if finished:
                 if progress.totals.get(scope) is None:
                     progress.totals[scope] = pulled  # a finished scope's size is known at last
@@ -318,15 +319,17 @@ class SyncEngine:
             for item in page.deleted:
                 if newest is None or item.deleted_at > newest:
                     newest = item.deleted_at
-            cursor = page.next_cursor or cursor
+            finished = not page.has_more or page.next_cursor is None
+            position = page.position or cursor
+            cursor = page.next_cursor if not finished else position
             since = saved.updated_since
-            if not page.has_more and newest is not None:
+            if finished and newest is not None:
                 since = max(newest - SINCE_MARGIN, since) if since else newest - SINCE_MARGIN
-            state = CursorState(cursor, since)
+            state = CursorState(position, since)
             deleted = await asyncio.to_thread(self.sink.delete_dossiers, page.deleted, DELETIONS_SCOPE, state)
             report.deleted += deleted
             progress.report()
-            if not page.has_more:
+            if finished:
                 return
 
 

@@ -316,8 +316,9 @@ def error_from_response(response: httpx.Response, route: str) -> PortalError:
     if status == 410 or code in {"cursor_expired", "invalid_cursor", "unknown_cursor"}:
         return CursorExpired(where, status=status)
     if status == 412:
-        current = response.headers.get("ETag") or problem.get("current_version") or problem.get("version")
-        return StaleVersion(where, current_version=str(current) if current else None)
+        current = problem.get("current_version") or response.headers.get("ETag") or ""
+        current = str(current).strip().removeprefix("W/").strip('"')
+        return StaleVersion(where, current_version=current or None)
     if status in (400, 422):
         errors = problem.get("errors") or problem.get("detail")
         safe_errors = tuple(e for e in errors if isinstance(e, dict)) if isinstance(errors, list) else ()

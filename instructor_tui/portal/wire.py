@@ -4,6 +4,7 @@ Whatever the portal sends, a caller gets either a well-typed domain object or Ma
 naming the field ("dossiers[3].applicant.address.postcode"), never a KeyError or TypeError deep in
 the UI. Error messages name fields, never values: values are applicants' personal data.
 Unknown fields are ignored (the portal may add some); missing optional ones take their defaults.
+A dossier's `messages` are not mapped: each is also a `message` event of its history.
 """
 
 from __future__ import annotations
@@ -193,12 +194,17 @@ def _event(value: Any, where: str) -> HistoryEvent:
     )
 
 
+def unquote_etag(value: str) -> str:
+    """`W/"48213"` or `"48213"` → `48213`: the form of `version` in dossier bodies."""
+    return value.strip().removeprefix("W/").strip('"')
+
+
 def _dossier(value: Any, where: str, etag: str | None = None) -> Dossier:
     o = _obj(value, where)
     fields = o.get("fields", {})
     if not isinstance(fields, dict):
         raise _Bad(f"{where}.fields", "expected an object")
-    version = etag or _str(o, "version", where)
+    version = _str(o, "version", where) if "version" in o or not etag else unquote_etag(etag)
     return Dossier(
         id=_str(o, "id", where),
         number=_str(o, "number", where),
@@ -273,7 +279,7 @@ def _scheme(value: Any, where: str) -> Scheme:
 
 
 def parse_dossier(data: Any, etag: str | None = None) -> Dossier:
-    """One dossier; the ETag header, when there is one, is its version."""
+    """One dossier; its `version` member is its version (the ETag header only stands in for it)."""
     return _entry(lambda d, w: _dossier(d, w, etag), data, "dossier")
 
 
@@ -290,6 +296,7 @@ def parse_dossier_page(data: Any) -> DossierPage:
             next_cursor=cursor,
             has_more=_bool(o, "has_more", where, False),
             total=total,
+            resume_cursor=_opt_cursor(o, "resume_cursor", where),
         )
 
     return _entry(parse, data, "page")
@@ -304,7 +311,12 @@ def parse_deleted_page(data: Any) -> DeletedPage:
             w = f"{where}.items[{i}]"
             d = _obj(item, w)
             deleted.append(DeletedDossier(_str(d, "id", w), _time(d, "deleted_at", w), _str(d, "reason", w, "")))
-        return DeletedPage(tuple(deleted), _opt_cursor(o, "next_cursor", where), _bool(o, "has_more", where, False))
+        return DeletedPage(
+            tuple(deleted),
+            _opt_cursor(o, "next_cursor", where),
+            _bool(o, "has_more", where, False),
+            _opt_cursor(o, "resume_cursor", where),
+        )
 
     return _entry(parse, data, "deleted")
 

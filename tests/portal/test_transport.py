@@ -233,7 +233,7 @@ async def test_statuses_map_to_typed_errors_with_their_details(status, body, hea
     if kind is Conflict:
         assert info.value.held_by == "Paul M."
     if kind is StaleVersion:
-        assert info.value.current_version == '"v7"'
+        assert info.value.current_version == "v7"
     if kind is Invalid:
         assert info.value.detail == "amount above the cap"
 
