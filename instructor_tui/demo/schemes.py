@@ -240,3 +240,52 @@ def proposed_amount_cents(scheme: Scheme, base_cents: int, tax_income_cents: int
         return 0
     rate, cap = bracket_for(scheme, tax_income_cents)
     return min(cap, int(base_cents * rate) // 100 * 100)
+
+
+def _f(code: str, label_fr: str, kind: str) -> dict[str, str]:
+    return {"code": code, "label_fr": label_fr, "type": kind}
+
+
+_COMMON_FIELDS = [
+    _f("purchase_date", "Date d'achat (facture)", "date"),
+    _f("price_cents", "Prix TTC", "cents"),
+    _f("seller_name", "Vendeur", "text"),
+    _f("seller_city", "Ville du vendeur", "text"),
+    _f("seller_siret", "SIRET du vendeur", "siret"),
+    _f("invoice_number", "N° de facture", "text"),
+    _f("applicant_comment", "Commentaire du demandeur", "text"),
+]
+FIELD_DESCRIPTORS: dict[str, list[dict[str, str]]] = {
+    "velo-electrique": _COMMON_FIELDS
+    + [
+        _f("bike_brand", "Marque", "text"),
+        _f("bike_model", "Modèle", "text"),
+        _f("bike_type", "Type de vélo", "text"),
+        _f("frame_number", "N° de cadre", "text"),
+        _f("tax_number", "Numéro fiscal", "text"),
+    ],
+    "vehicule-electrique": _COMMON_FIELDS
+    + [
+        _f("vehicle_make", "Marque", "text"),
+        _f("vehicle_model", "Modèle", "text"),
+        _f("vehicle_category", "Catégorie (particulier / utilitaire)", "text"),
+        _f("condition", "Neuf ou occasion", "text"),
+        _f("registration", "Immatriculation", "text"),
+        _f("first_registration_date", "Date de première immatriculation", "date"),
+        _f("activity", "Activité (code APE)", "text"),
+        _f("tax_number", "Numéro fiscal", "text"),
+    ],
+    "poele-bois": _COMMON_FIELDS
+    + [
+        _f("stove_type", "Type de poêle", "text"),
+        _f("stove_brand", "Marque", "text"),
+        _f("stove_model", "Modèle", "text"),
+        _f("power_kw", "Puissance (kW)", "integer"),
+        _f("flamme_verte_stars", "Label Flamme Verte (étoiles)", "integer"),
+        _f("installer_rge", "Installateur certifié RGE", "boolean"),
+        _f("installer_rge_number", "N° de qualification RGE", "text"),
+        _f("replaced_appliance", "Appareil remplacé", "text"),
+        _f("tax_number", "Numéro fiscal", "text"),
+    ],
+}
+"""The request fields of each scheme, for display: code, French label, type."""
