@@ -1,0 +1,177 @@
+"""Benchmark: the sync engine against the raw transport, and the incremental re-sync.
+
+One run:
+1. starts the reference portal (its own process, so the client and the server do not share a GIL)
+   on a free loopback port with 16,900 dossiers (seeding included, not timed);
+2. raw transport: the same pages (every scheme, 200 a page, plus the deletions feed) fetched by a
+   bare httpx loop and parsed with json.loads, nothing stored — run before and after the full sync,
+   the faster of the two is the reference;
+3. full sync: PortalV1Connector + SyncEngine into a fresh SQLite store (WAL, synchronous=FULL);
+4. changes 1 % of the dossiers through the API (claims by demo instructors);
+5. incremental re-sync from the stored cursors.
+Prints the figures and ends with the two target lines of issue 3.
+
+    .venv/bin/python benchmarks/sync.py [--dossiers 16900] [--seed 2022]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import multiprocessing
+import os
+import socket
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+
+from instructor_tui.portal.http_client import PortalV1Connector
+from instructor_tui.portal.store_sink import StoreSink
+from instructor_tui.portal.sync import SyncEngine, SyncReport
+from instructor_tui.store import open_store
+
+TOKEN = "demo-instructor-1"
+PAGE = 200
+FULL_SYNC_GOAL = 1.5
+RESYNC_GOAL = 0.05
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _serve(db_path: str, port: int, dossiers: int, seed: int) -> None:
+    from instructor_tui.demo.server import serve
+
+    serve("127.0.0.1", port, dossiers, seed, Path(db_path), colleagues=False)
+
+
+def _wait_ready(base: str, timeout: float = 600.0) -> float:
+    started = time.perf_counter()
+    while time.perf_counter() - started < timeout:
+        try:
+            if httpx.get(f"{base}/health", timeout=5).status_code == 200:
+                return time.perf_counter() - started
+        except httpx.TransportError:
+            pass
+        time.sleep(0.2)
+    raise SystemExit("the reference portal did not start")
+
+
+async def raw_transport(base: str) -> tuple[float, int]:
+    """Every page of every scheme and the deletions feed, parsed, nothing stored."""
+    headers = {"Authorization": f"Bearer {TOKEN}"}
+    started = time.perf_counter()
+    items = 0
+    async with httpx.AsyncClient(base_url=f"{base}/api/v1/", headers=headers, timeout=60) as client:
+        schemes = json.loads((await client.get("schemes")).content)["items"]
+        scopes = [("dossiers", {"scheme": s["code"]}) for s in schemes] + [("dossiers/deleted", {})]
+        for path, filters in scopes:
+            params: dict[str, object] = {**filters, "limit": PAGE}
+            while True:
+                page = json.loads((await client.get(path, params=params)).content)
+                items += len(page["items"])
+                if not page["next_cursor"]:
+                    break
+                params = {"cursor": page["next_cursor"], "limit": PAGE}
+    return time.perf_counter() - started, items
+
+
+async def full_or_incremental_sync(base: str, store_url: str) -> tuple[float, SyncReport]:
+    store = open_store(store_url)
+    try:
+        async with PortalV1Connector(base, token=TOKEN) as connector:
+            started = time.perf_counter()
+            report = await SyncEngine(connector, StoreSink(store)).sync()
+            elapsed = time.perf_counter() - started
+    finally:
+        store.close()
+    if not report.ok:
+        raise SystemExit(f"sync failed: {report.status.value} {report.error!r}")
+    return elapsed, report
+
+
+async def change_one_percent(base: str, total: int) -> int:
+    """Claim 1 % of the dossiers (open, unclaimed ones) through the API, as five instructors."""
+    wanted = max(1, round(total / 100))
+    ids: list[tuple[str, str]] = []
+    async with httpx.AsyncClient(base_url=f"{base}/api/v1/", timeout=60) as client:
+        params: dict[str, object] = {"state": "submitted", "limit": PAGE}
+        auth = {"Authorization": f"Bearer {TOKEN}"}
+        while len(ids) < wanted:
+            page = (await client.get("dossiers", params=params, headers=auth)).json()
+            ids += [(d["id"], d["version"]) for d in page["items"] if not d["assigned_to"]]
+            if not page["next_cursor"]:
+                break
+            params = {"cursor": page["next_cursor"], "limit": PAGE}
+        ids = ids[:wanted]
+        limit = asyncio.Semaphore(8)
+
+        async def claim(n: int, dossier_id: str, version: str) -> bool:
+            token = f"demo-instructor-{n % 5 + 1}"
+            async with limit:
+                r = await client.post(
+                    f"dossiers/{dossier_id}/claim",
+                    json={},
+                    headers={"Authorization": f"Bearer {token}", "If-Match": version,
+                             "Idempotency-Key": os.urandom(8).hex()},
+                )
+            return r.status_code == 200
+
+        done = await asyncio.gather(*(claim(n, i, v) for n, (i, v) in enumerate(ids)))
+    return sum(done)
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--dossiers", type=int, default=16_900)
+    parser.add_argument("--seed", type=int, default=2022)
+    args = parser.parse_args()
+
+    with tempfile.TemporaryDirectory(prefix="bench-sync-") as tmp:
+        port = _free_port()
+        base = f"http://127.0.0.1:{port}"
+        ctx = multiprocessing.get_context("spawn")
+        server = ctx.Process(target=_serve, args=(str(Path(tmp) / "portal.sqlite3"), port, args.dossiers, args.seed))
+        server.start()
+        try:
+            seeded = _wait_ready(base)
+            total = httpx.get(f"{base}/health").json()["dossiers"]
+            print(f"reference portal: {total} dossiers, ready in {seeded:.1f} s (seeding, not timed)")
+            await raw_transport(base)  # warm-up: server caches and connections, not counted
+
+            raw_before, raw_items = await raw_transport(base)
+            full, report = await full_or_incremental_sync(base, f"sqlite:///{Path(tmp) / 'cache.sqlite3'}")
+            raw_after, _ = await raw_transport(base)
+            raw = min(raw_before, raw_after)
+            print(f"raw transport:  {raw_before:6.2f} s before, {raw_after:6.2f} s after "
+                  f"({raw_items} items, {raw_items / raw:,.0f}/s)")
+            print(f"full sync:      {full:6.2f} s ({report.upserted} dossiers in {report.pages} pages, "
+                  f"{report.upserted / full:,.0f}/s)")
+
+            changed = await change_one_percent(base, total)
+            resync, again = await full_or_incremental_sync(base, f"sqlite:///{Path(tmp) / 'cache.sqlite3'}")
+            print(f"changed:        {changed} dossiers ({changed / total:.1%}) through the API")
+            print(f"re-sync:        {resync:6.2f} s ({again.upserted} dossiers in {again.pages} pages)")
+            if again.upserted < changed:
+                print("WARNING: the re-sync brought fewer dossiers than were changed", file=sys.stderr)
+        finally:
+            server.terminate()
+            server.join(30)
+
+    ratio = full / raw
+    share = resync / full
+    ratio_verdict = "met" if ratio <= FULL_SYNC_GOAL else "missed"
+    share_verdict = "met" if share <= RESYNC_GOAL else "missed"
+    print(f"target full_sync_ratio: {ratio:.2f} (goal ≤ {FULL_SYNC_GOAL}) {ratio_verdict}")
+    print(f"target resync_share: {share:.1%} (goal ≤ {RESYNC_GOAL:.0%}) {share_verdict}")
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
