@@ -67,12 +67,13 @@ def upsert_dossiers(store: Store, dossiers: Iterable[Dossier]) -> int:
     A downloaded attachment keeps its local path while its SHA-256 is unchanged.
     """
     written = 0
-    for batch in _batches(dossiers, BATCH_SIZE):
-        # Last one wins when a batch holds the same id twice (ON CONFLICT can't hit a row twice).
-        unique = list({d.id: d for d in batch}.values())
-        with store.write() as conn:
-            _upsert_batch(conn, store.dialect, unique)
-        written += len(unique)
+    with store.writer(bulk=True) as conn:
+        for batch in _batches(dossiers, BATCH_SIZE):
+            # Last one wins when a batch holds the same id twice (ON CONFLICT can't hit a row twice).
+            unique = list({d.id: d for d in batch}.values())
+            with conn.begin():
+                _upsert_batch(conn, store.dialect, unique)
+            written += len(unique)
     return written
 
 

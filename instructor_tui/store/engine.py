@@ -28,6 +28,9 @@ from instructor_tui.store.errors import StoreError
 
 Dialect = Literal["sqlite", "postgresql"]
 BUSY_TIMEOUT_MS = 10_000
+CACHE_KIB = 8 * 1024
+"""Page cache per SQLite connection: enough for the queue's indexes; bulk writes take more."""
+BULK_CACHE_KIB = 64 * 1024
 PG_CONNECT_TIMEOUT_S = 10
 _BEGIN_OPTION = "instructor_tui_begin"
 
@@ -55,15 +58,31 @@ class Store:
 
     @contextmanager
     def write(self) -> Iterator[Connection]:
-        """A connection in a write transaction, committed when the block ends without error.
+        """A connection in a write transaction, committed when the block ends without error."""
+        with self.writer() as conn, conn.begin():
+            yield conn
 
-        On SQLite the write lock is taken at once (BEGIN IMMEDIATE): a deferred transaction that
-        reads then writes can fail with "database is locked" despite the busy timeout.
+    @contextmanager
+    def writer(self, *, bulk: bool = False) -> Iterator[Connection]:
+        """A connection whose transactions (`with conn.begin():`) are write transactions, for a
+        series of them. On SQLite the write lock is taken at once (BEGIN IMMEDIATE): a deferred
+        transaction that reads then writes can fail with "database is locked" despite the busy
+        timeout. `bulk` gives the connection a bigger page cache while the block lasts (index
+        pages of a big upsert stay in memory).
         """
         with self.translate_errors(), self.engine.connect() as conn:
             conn.execution_options(**{_BEGIN_OPTION: "BEGIN IMMEDIATE"})
-            with conn.begin():
+            if not (bulk and self.dialect == "sqlite"):
                 yield conn
+                return
+            # Outside any transaction, on the driver's connection: SQLAlchemy would begin one.
+            driver = conn.connection.driver_connection
+            assert driver is not None
+            driver.execute(f"PRAGMA cache_size = -{BULK_CACHE_KIB}")
+            try:
+                yield conn
+            finally:
+                driver.execute(f"PRAGMA cache_size = -{CACHE_KIB}")
 
     @contextmanager
     def translate_errors(self) -> Iterator[None]:
@@ -152,6 +171,7 @@ def _configure_sqlite(engine: Engine) -> None:
             cursor.execute("PRAGMA journal_mode = WAL")
             cursor.execute("PRAGMA synchronous = FULL")
             cursor.execute("PRAGMA foreign_keys = ON")
+            cursor.execute(f"PRAGMA cache_size = -{CACHE_KIB}")
         finally:
             cursor.close()
 
