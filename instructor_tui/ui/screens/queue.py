@@ -123,6 +123,7 @@ class QueueScreen(Screen[None]):
         self._summary_row_id: str | None = None
         self._narrow_applied: bool | None = None
         self._sidebar_before_summary = True
+        self._counts_pending: tuple[int, QueueFilter] | None = None
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="queue-body"):
@@ -206,7 +207,7 @@ class QueueScreen(Screen[None]):
         if not keep_cursor:
             self.total = None
         self.sidebar.show_active(self.view.states, self.view.scheme)
-        self._load_counts(generation, flt)
+        self._counts_pending = (generation, flt)
         self._show_filter_line()
 
     def _empty_text(self) -> str:
@@ -231,6 +232,11 @@ class QueueScreen(Screen[None]):
         if message.generation == self.table.generation:
             self.total = message.total
             self._show_filter_line()
+            # The side-bar counts wait for the table's own query: on a 2-core machine they would
+            # otherwise compete with it for the GIL and the disk, and the rows matter first.
+            if self._counts_pending is not None and self._counts_pending[0] == message.generation:
+                self._load_counts(*self._counts_pending)
+                self._counts_pending = None
 
     def reload(self) -> None:
         """The cache changed under us (a sync, a decision): query again, keeping the cursor."""
