@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import io
 import random
+import unicodedata
 from collections.abc import Callable
 from datetime import UTC, date, datetime
 from functools import cache
@@ -203,7 +204,11 @@ _PDF_TEXT = str.maketrans(
 
 def _pdf_literal(value: str, width: int) -> bytes:
     """`value` as PDF literal-string bytes of exactly `width` bytes (cp1252, escaped, padded)."""
-    raw = value[:width].translate(_PDF_TEXT).encode("cp1252", errors="replace")  # fields may be 100 kB
+    text = value[:width]  # fields may be 100 kB: cut before anything else
+    # Fast path for the common case: nothing to escape or replace (isprintable is false for controls).
+    if not text.isprintable() or "(" in text or ")" in text or "\\" in text:
+        text = text.translate(_PDF_TEXT)
+    raw = text.encode("cp1252", errors="replace")
     if len(raw) > width:
         raw = raw[:width]
         if (len(raw) - len(raw.rstrip(b"\\"))) % 2:  # never leave half an escape
@@ -214,11 +219,11 @@ def _pdf_literal(value: str, width: int) -> bytes:
 def render_pdf(doc_type: str, values: dict[str, str]) -> bytes:
     """The template of `doc_type` filled with `values` (missing ones are left blank)."""
     segments, fields = _template(doc_type)
-    out = [segments[0]]
+    get = values.get
+    parts = [segments[0]]
     for (name, width), segment in zip(fields, segments[1:], strict=True):
-        out.append(_pdf_literal(values.get(name, ""), width))
-        out.append(segment)
-    return b"".join(out)
+        parts += (_pdf_literal(get(name, ""), width), segment)
+    return b"".join(parts)
 
 
 def broken_pdf() -> bytes:
@@ -262,7 +267,9 @@ def _scan(doc_type: str) -> Image.Image:
     rng = random.Random(f"scan/{doc_type}")
     img = Image.new("L", (420, 594), 244)
     draw = ImageDraw.Draw(img)
-    draw.text((30, 30), _DOC_TITLES.get(doc_type, doc_type).upper(), fill=20)
+    # Pillow's built-in font has no accented capitals: the title is folded to ASCII.
+    title = unicodedata.normalize("NFKD", _DOC_TITLES.get(doc_type, doc_type).upper())
+    draw.text((30, 30), title.encode("ascii", "ignore").decode(), fill=20)
     y = 80
     while y < 560:
         draw.line((30, y, 30 + rng.randrange(120, 360), y), fill=rng.randrange(60, 120), width=2)
@@ -313,8 +320,10 @@ def french_date(value: Any) -> str:
 
 
 def _holder(d: Dossier) -> dict[str, str]:
-    cached = _holder_cache.get(d.id)
-    if cached is not None:
+    # A dossier's documents are rendered one after the other: compute the holder's lines once.
+    # The cache keeps the applicant object itself, so an identity match cannot be a recycled id().
+    cached_applicant, cached = _holder_cache
+    if cached_applicant is d.applicant:
         return cached
     a = d.applicant
     name = f"{a.first_name} {a.last_name.upper()}"
@@ -325,12 +334,16 @@ def _holder(d: Dossier) -> dict[str, str]:
         "holder_city": city,
         "holder_address": f"{a.address.line1}, {city}",
     }
-    _holder_cache.clear()  # one dossier at a time: its documents are rendered together
-    _holder_cache[d.id] = values
+    _set_holder_cache((a, values))
     return values
 
 
-_holder_cache: dict[str, dict[str, str]] = {}
+_holder_cache: tuple[object, dict[str, str]] = (None, {})
+
+
+def _set_holder_cache(entry: tuple[object, dict[str, str]]) -> None:
+    global _holder_cache
+    _holder_cache = entry  # one tuple assignment: threads see the old or the new entry, never half
 
 
 def _invoice(d: Dossier) -> dict[str, str]:

@@ -8,12 +8,14 @@ Amount rule shape (all money in integer cents):
     {"base_field": "price_cents", "rate": 0.4, "cap_cents": 50000, "min_base_cents": 0,
      "brackets": [{"max_income_cents": 1540000, "rate": 0.4, "cap_cents": 50000}, ...]}
 The first bracket whose `max_income_cents` is >= the applicant's tax income (None = no ceiling)
-gives the rate and cap; without a tax income, the top-level rate and cap apply.
+gives the rate and cap; without a tax income, the top-level rate and cap apply. The proposed amount
+is rate × eligible cost, rounded down to the cent, then capped (as in `domain.amounts`).
 """
 
 from __future__ import annotations
 
 from datetime import date
+from decimal import ROUND_DOWN, Decimal
 
 from instructor_tui.domain.models import ApplicantKind, RequiredDocument, Scheme
 
@@ -235,11 +237,13 @@ def bracket_for(scheme: Scheme, tax_income_cents: int | None) -> tuple[float, in
 
 
 def proposed_amount_cents(scheme: Scheme, base_cents: int, tax_income_cents: int | None) -> int:
-    """rate × eligible cost, capped; 0 below the minimum eligible cost. Rounded down to the euro."""
+    """rate × eligible cost rounded down to the cent, then capped; 0 below the minimum eligible cost.
+
+    The same arithmetic as `domain.amounts` (Decimal, never float rounding surprises)."""
     if base_cents < int(scheme.amount_rule.get("min_base_cents", 0)):
         return 0
     rate, cap = bracket_for(scheme, tax_income_cents)
-    return min(cap, int(base_cents * rate) // 100 * 100)
+    return min(cap, int((Decimal(base_cents) * Decimal(str(rate))).to_integral_value(rounding=ROUND_DOWN)))
 
 
 def _f(code: str, label_fr: str, kind: str) -> dict[str, str]:

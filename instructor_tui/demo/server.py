@@ -42,15 +42,24 @@ def serve(
     db_path: Path,
     colleagues: bool,
     ready: threading.Event | None = None,
+    *,
+    stop: threading.Event | None = None,
 ) -> None:
     """Seed or reuse `db_path`, then serve Portal API v1 until interrupted (blocking).
 
-    `ready` is set once the socket listens. In the main thread, Ctrl+C stops it; in another thread,
-    prefer `serve_in_thread`, which returns a handle with `stop()`.
+    `ready` is set once the socket listens. In the main thread, Ctrl+C stops it; from another
+    thread, set `stop` (or use `serve_in_thread`, which returns a handle with `stop()`).
     """
     app = create_app(db_path, dossiers=dossiers, seed=seed, colleagues=colleagues)
     config = uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=False, lifespan="on")
     server = _Server(config, ready)
+    if stop is not None:
+
+        def watch() -> None:
+            stop.wait()
+            server.should_exit = True
+
+        threading.Thread(target=watch, name="demo-portal-stop", daemon=True).start()
     server.run()
 
 

@@ -30,3 +30,21 @@ def test_serves_over_loopback_and_stops(tmp_path: Path) -> None:
     assert not running.thread.is_alive()
     assert not any(t.name == "demo-colleagues" for t in threading.enumerate())
     assert (tmp_path / "p.db").exists()
+
+
+def test_serve_blocks_until_stopped(tmp_path: Path) -> None:
+    from instructor_tui.demo.server import serve
+
+    port, ready, stop = _free_port(), threading.Event(), threading.Event()
+    thread = threading.Thread(
+        target=serve, args=("127.0.0.1", port, 20, 3, tmp_path / "p.db", False, ready), kwargs={"stop": stop}
+    )
+    thread.start()
+    try:
+        assert ready.wait(60)
+        assert httpx.get(f"http://127.0.0.1:{port}/health", timeout=10).json()["dossiers"] == 20
+        assert thread.is_alive()
+    finally:
+        stop.set()
+        thread.join(30)
+    assert not thread.is_alive()
