@@ -10,12 +10,16 @@ import argparse
 import getpass
 import sys
 from collections.abc import Sequence
-from typing import NoReturn
+from pathlib import Path
+from typing import TYPE_CHECKING, NoReturn
 
 from instructor_tui import __version__, paths
 from instructor_tui.app_factory import StartupError
-from instructor_tui.i18n import _, set_language
-from instructor_tui.settings import Profile, Settings, SettingsError, load_settings
+from instructor_tui.i18n import _, format_number, set_language
+from instructor_tui.settings import DEMO_PROFILE, Profile, Settings, SettingsError, load_settings
+
+if TYPE_CHECKING:
+    from instructor_tui.portal.connector import Identity
 
 EXIT_USAGE = 2
 
@@ -134,6 +138,131 @@ def cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _print_sync_report(report: object) -> int:
+    from instructor_tui.portal.messages import user_message
+    from instructor_tui.portal.sync import SyncReport
+
+    assert isinstance(report, SyncReport)
+    if report.ok:
+        print(
+            _("Sync done: {upserted} dossiers updated, {deleted} removed, in {seconds} s.").format(
+                upserted=format_number(report.upserted),
+                deleted=format_number(report.deleted),
+                seconds=format_number(round(report.seconds, 1)),
+            )
+        )
+        return 0
+    print(user_message(report.error) if report.error else report.status.value, file=sys.stderr)
+    return 1
+
+
+def cmd_sync(args: argparse.Namespace) -> int:
+    from instructor_tui.portal.factory import PortalConfigError
+    from instructor_tui.portal.headless import run_sync
+    from instructor_tui.portal.progress_view import rich_progress
+    from instructor_tui.store import StoreError
+
+    settings, name, profile = _load(args)
+    token, _note = resolve_token(name)
+    assert token is not None
+    try:
+        with rich_progress() as progress:
+            report = run_sync(settings, name, profile, token, portal_url=args.portal, progress=progress)
+    except PortalConfigError as exc:
+        _fail(str(exc))
+    except StoreError as exc:
+        _fail(
+            _("The local database of profile '{profile}' cannot be opened: {reason}").format(
+                profile=name, reason=_(str(exc))
+            )
+        )
+    return _print_sync_report(report)
+
+
+def _demo_portal_db() -> Path:
+    return paths.data_dir() / "demo-portal" / "portal.sqlite3"
+
+
+def cmd_portal_serve(args: argparse.Namespace) -> int:
+    from instructor_tui.demo.server import serve
+
+    db_path = Path(args.db) if args.db else _demo_portal_db()
+    db_path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    print(
+        _("Reference portal on http://{host}:{port} ({dossiers} dossiers, seed {seed}); Ctrl+C stops it.").format(
+            host=args.host, port=args.port, dossiers=args.dossiers, seed=args.seed
+        ),
+        file=sys.stderr,
+    )
+    serve(args.host, args.port, args.dossiers, args.seed, db_path, args.colleagues)
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    """Start the reference portal on loopback, sync the demo profile from it, open the app."""
+    from instructor_tui.demo.server import serve_in_thread
+
+    settings, _name, _profile = _load(args)
+    name, profile = settings.profile(DEMO_PROFILE)
+    set_language(settings.language_for(profile))
+    db_path = _demo_portal_db()
+    db_path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    first_run = not db_path.exists()
+    if first_run:
+        print(
+            _("First start: generating {dossiers} demo dossiers…").format(dossiers=format_number(args.dossiers)),
+            file=sys.stderr,
+        )
+    portal = serve_in_thread(
+        "127.0.0.1", _free_port(), args.dossiers, args.seed, db_path, colleagues=args.colleagues
+    )
+    try:
+        identity = _whoami(profile.model_copy(update={"portal_url": portal.url}), args.user)
+        profile = profile.model_copy(update={"portal_url": portal.url, "instructor_id": identity.user_id})
+        from instructor_tui.app_factory import make_app, open_profile_store
+        from instructor_tui.store.queue import QueueFilter, count_rows
+
+        store = open_profile_store(name, profile)
+        if first_run or count_rows(store, QueueFilter()) == 0:
+            # An empty cache: fill it before opening, with a progress bar; later starts open at once
+            # and the app syncs in the background.
+            from instructor_tui.portal.headless import run_sync
+            from instructor_tui.portal.progress_view import rich_progress
+
+            with rich_progress() as progress:
+                report = run_sync(settings, name, profile, args.user, progress=progress)
+            if _print_sync_report(report) != 0:
+                _fail(_("The demo portal could not be synced."))
+        app = make_app(settings, name, profile, token=args.user, store=store)
+        app.run()
+    finally:
+        portal.stop()
+    return 0
+
+
+def _whoami(profile: Profile, token: str) -> Identity:
+    import asyncio
+
+    from instructor_tui.portal.factory import make_connector
+
+    async def ask() -> Identity:
+        connector = make_connector(profile, token)
+        try:
+            return await connector.whoami()
+        finally:
+            await connector.aclose()
+
+    return asyncio.run(ask())
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="instructor-tui",
@@ -151,6 +280,31 @@ def build_parser() -> argparse.ArgumentParser:
     locate = sub.add_parser("locate", help=_("print where settings, data and cache live"))
     locate.add_argument("kind", nargs="?", choices=["config", "data", "cache"])
     locate.set_defaults(func=cmd_locate)
+
+    sync = sub.add_parser("sync", help=_("pull the profile's dossiers from the portal into the local cache"))
+    sync.add_argument("--profile", default=argparse.SUPPRESS, help=_("profile to use"))
+    sync.add_argument("--portal", metavar="URL", help=_("portal URL (instead of the profile's)"))
+    sync.set_defaults(func=cmd_sync)
+
+    from instructor_tui.demo_defaults import DEFAULT_DOSSIERS, DEFAULT_SEED, DEMO_USER
+
+    demo = sub.add_parser("demo", help=_("open the app on the embedded demo portal (real HTTP on loopback)"))
+    demo.add_argument("--dossiers", type=int, default=DEFAULT_DOSSIERS, help=_("number of demo dossiers"))
+    demo.add_argument("--seed", type=int, default=DEFAULT_SEED, help=_("seed of the demo data"))
+    demo.add_argument("--user", default=DEMO_USER, help=_("demo token to sign in with"))
+    demo.add_argument("--colleagues", action="store_true", help=_("simulated colleagues decide dossiers meanwhile"))
+    demo.set_defaults(func=cmd_demo)
+
+    portal = sub.add_parser("portal", help=_("the reference portal"))
+    portal_sub = portal.add_subparsers(dest="portal_command", metavar="COMMAND", required=True)
+    serve = portal_sub.add_parser("serve", help=_("serve the reference portal (Portal API v1)"))
+    serve.add_argument("--host", default="127.0.0.1", help=_("address to listen on"))
+    serve.add_argument("--port", type=int, default=8765, help=_("port to listen on"))
+    serve.add_argument("--dossiers", type=int, default=DEFAULT_DOSSIERS, help=_("number of demo dossiers"))
+    serve.add_argument("--seed", type=int, default=DEFAULT_SEED, help=_("seed of the demo data"))
+    serve.add_argument("--db", help=_("the portal's database file"))
+    serve.add_argument("--colleagues", action="store_true", help=_("simulated colleagues decide dossiers meanwhile"))
+    serve.set_defaults(func=cmd_portal_serve)
 
     for command, func, help_text in (
         ("login", cmd_login, _("save the portal token of a profile in the system keyring")),

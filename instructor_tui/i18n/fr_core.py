@@ -32,6 +32,28 @@ CATALOG: dict[str, str] = {
     "remove the portal token of a profile from the keyring": "supprimer du trousseau le jeton d'un profil",
     "save the portal token of a profile in the system keyring":
         "enregistrer le jeton du portail d'un profil dans le trousseau du système",
+    "First start: generating {dossiers} demo dossiers…":
+        "Premier démarrage : génération de {dossiers} dossiers de démonstration…",
+    "Reference portal on http://{host}:{port} ({dossiers} dossiers, seed {seed}); Ctrl+C stops it.":
+        "Portail de référence sur http://{host}:{port} ({dossiers} dossiers, graine {seed}) ; "
+        "Ctrl+C pour l'arrêter.",
+    "Sync done: {upserted} dossiers updated, {deleted} removed, in {seconds} s.":
+        "Synchronisation terminée : {upserted} dossiers mis à jour, {deleted} supprimés, en {seconds} s.",
+    "The demo portal could not be synced.": "Le portail de démonstration n'a pas pu être synchronisé.",
+    "address to listen on": "adresse d'écoute",
+    "demo token to sign in with": "jeton de démonstration utilisé pour se connecter",
+    "number of demo dossiers": "nombre de dossiers de démonstration",
+    "open the app on the embedded demo portal (real HTTP on loopback)":
+        "ouvrir l'application sur le portail de démonstration intégré (HTTP réel en local)",
+    "port to listen on": "port d'écoute",
+    "portal URL (instead of the profile's)": "URL du portail (au lieu de celle du profil)",
+    "pull the profile's dossiers from the portal into the local cache":
+        "récupérer les dossiers du profil depuis le portail dans le cache local",
+    "seed of the demo data": "graine des données de démonstration",
+    "serve the reference portal (Portal API v1)": "servir le portail de référence (Portal API v1)",
+    "simulated colleagues decide dossiers meanwhile": "des collègues simulés instruisent des dossiers en parallèle",
+    "the portal's database file": "fichier de base de données du portail",
+    "the reference portal": "le portail de référence",
     # Credentials
     "No keyring is available on this system.": "Aucun trousseau n'est disponible sur ce système.",
     "The keyring backend {backend} keeps secrets in a plain file: it is refused.":

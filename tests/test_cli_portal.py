@@ -1,0 +1,63 @@
+"""The command line against the real reference portal on loopback: sync and demo."""
+
+import pytest
+
+from instructor_tui import cli, paths
+from instructor_tui.demo.server import serve_in_thread
+from instructor_tui.store import open_store
+from instructor_tui.store.queue import QueueFilter, count_rows
+
+
+@pytest.fixture
+def portal(tmp_path):
+    running = serve_in_thread("127.0.0.1", cli._free_port(), 60, 7, tmp_path / "portal.sqlite3")
+    yield running
+    running.stop()
+
+
+def test_sync_pulls_every_dossier_into_the_profile_store(portal, monkeypatch, capsys):
+    monkeypatch.setenv("INSTRUCTOR_TUI_TOKEN", "demo-instructor-2")
+    assert cli.main(["sync", "--portal", portal.url]) == 0
+    assert "60" in capsys.readouterr().out
+    store = open_store(paths.default_database_url("demo"))
+    try:
+        assert count_rows(store, QueueFilter()) == 60
+    finally:
+        store.close()
+
+
+def test_sync_with_a_refused_token_exits_1_and_says_why(portal, monkeypatch, capsys):
+    monkeypatch.setenv("INSTRUCTOR_TUI_TOKEN", "not-a-token")
+    assert cli.main(["sync", "--portal", portal.url]) == 1
+    assert "jeton" in capsys.readouterr().err
+
+
+def test_sync_refuses_plain_http_off_loopback(monkeypatch, capsys):
+    monkeypatch.setenv("INSTRUCTOR_TUI_TOKEN", "x")
+    assert cli.main(["sync", "--portal", "http://portal.example.fr"]) == 2
+    assert "https://" in capsys.readouterr().err
+
+
+def test_demo_seeds_syncs_and_opens_the_app_signed_in(monkeypatch):
+    opened = {}
+
+    class FakeApp:
+        def __init__(self, settings, name, profile, token, store):
+            opened.update(name=name, profile=profile, token=token, count=count_rows(store, QueueFilter()))
+
+        def run(self):
+            opened["ran"] = True
+
+    import instructor_tui.app_factory as factory
+
+    def fake_make_app(settings, name, profile, *, token, store):
+        return FakeApp(settings, name, profile, token, store)
+
+    monkeypatch.setattr(factory, "make_app", fake_make_app)
+    assert cli.main(["demo", "--dossiers", "40", "--seed", "3"]) == 0
+    assert opened["ran"] and opened["count"] == 40
+    assert opened["profile"].instructor_id == "instructor-1"
+    assert opened["profile"].portal_url.startswith("http://127.0.0.1:")
+    # A later start reuses the portal's data and the cache: same dossiers, no second seeding.
+    assert cli.main(["demo", "--dossiers", "40", "--seed", "3"]) == 0
+    assert opened["count"] == 40
