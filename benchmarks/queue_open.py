@@ -169,8 +169,10 @@ def main() -> int:
                 time.sleep(0.3)
             t0 = time.perf_counter()
             tmux("send-keys", "-t", SESSION, "-l", query[-1])
-            done = wait_for(lambda s, c=count_text, m=marker, n=expected: (f"{c} dossier" in s or not n)
-                            and m in s)
+            # The filter line names the whole query and its count; the first row (or the empty-state
+            # message) is drawn: only then are the results of *this* query on screen.
+            done = wait_for(lambda s, q=query, c=count_text, m=marker, n=expected: f"« {q} »" in s
+                            and "comptage" not in s and (f"  {c} dossier" in s or not n) and m in s)
             latencies.append((done - t0) * 1000)
             tmux("send-keys", "-t", SESSION, "Escape")
             wait_for(lambda s: f"{everything} dossiers" in s and "recherche" not in s)
