@@ -14,7 +14,8 @@ from fastapi import FastAPI
 
 from instructor_tui.demo.schemes import SCHEMES, bracket_for
 from instructor_tui.demo.server import create_app
-from tests.demo.conftest import SMALL_COUNT, SMALL_SEED, Api
+
+from .helpers import SMALL_COUNT, SMALL_SEED, Api
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
