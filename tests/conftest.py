@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import uuid
 from collections.abc import Iterator
@@ -62,25 +61,13 @@ def pg_url() -> Iterator[str]:
 def big_store_url(tmp_path_factory: pytest.TempPathFactory) -> str:
     """A SQLite store of 100,000 generated dossiers, built once per session. Read it, don't write
     it: every test of the session shares it (copy the file first to change it)."""
+    from instructor_tui.demo.generator import generate_dossiers
+
     path = tmp_path_factory.mktemp("big-store") / "instructor.sqlite3"
     url = f"sqlite:///{path}"
     big = open_store(url)
     try:
-        upsert_dossiers(big, _generate(BIG_STORE_SIZE, BIG_STORE_SEED))
+        upsert_dossiers(big, generate_dossiers(BIG_STORE_SIZE, BIG_STORE_SEED))
     finally:
         big.close()
     return url
-
-
-def _generate(count: int, seed: int):  # type: ignore[no-untyped-def]
-    try:
-        from instructor_tui.demo.generator import generate_dossiers
-    except ImportError:
-        # Until the demo generator lands: the store tests' own small factory.
-        factory = Path(__file__).parent / "store" / "store_factory.py"
-        spec = importlib.util.spec_from_file_location("_store_factory", factory)
-        assert spec and spec.loader
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-        return module.make_dossiers(count, seed)
-    return generate_dossiers(count, seed)

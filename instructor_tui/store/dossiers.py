@@ -26,11 +26,12 @@ from instructor_tui.store.serialize import dossier_from_json, dossier_to_json
 BATCH_SIZE = 2000
 
 _D = tables.dossier_table
+_DD = tables.dossier_detail_table
 _A = tables.attachment_table
 
 
 def dossier_values(d: Dossier) -> dict[str, Any]:
-    """The cache row of one dossier (queue columns, search text, detail JSON)."""
+    """The queue row of one dossier (its columns and search text; the detail JSON is apart)."""
     applicant = d.applicant
     name = applicant.display_name
     phone = normalise_phone(applicant.phone)
@@ -52,7 +53,6 @@ def dossier_values(d: Dossier) -> dict[str, Any]:
         "assigned_to": d.assigned_to,
         "version": d.version,
         "search_text": build_search_text(d.number, name, applicant.email, phone, applicant.address.city),
-        "detail": dossier_to_json(d),
     }
 
 
@@ -84,6 +84,11 @@ def _upsert_batch(conn: Connection, dialect: str, batch: list[Dossier]) -> None:
     conn.execute(stmt.on_conflict_do_update(index_elements=[_D.c.id], set_=updated), [
         dossier_values(d) for d in batch
     ])
+    dstmt = insert(_DD)
+    conn.execute(
+        dstmt.on_conflict_do_update(index_elements=[_DD.c.dossier_id], set_={"detail": dstmt.excluded.detail}),
+        [{"dossier_id": d.id, "detail": dossier_to_json(d)} for d in batch],
+    )
 
     wanted = {(d.id, a.id) for d in batch for a in d.attachments}
     existing = conn.execute(
@@ -132,7 +137,7 @@ def _upsert_batch(conn: Connection, dialect: str, batch: list[Dossier]) -> None:
 def get_dossier(store: Store, dossier_id: str) -> Dossier | None:
     """The cached dossier, rebuilt from its detail JSON; None when it is not in the cache."""
     with store.read() as conn:
-        detail = conn.execute(select(_D.c.detail).where(_D.c.id == dossier_id)).scalar()
+        detail = conn.execute(select(_DD.c.detail).where(_DD.c.dossier_id == dossier_id)).scalar()
     return dossier_from_json(detail) if detail is not None else None
 
 

@@ -31,6 +31,7 @@ PG_LOCK_KEY = 0x1A57_0C7E
 # Every table of the store except schema_version, in creation order.
 STORE_TABLES = (
     tables.dossier_table,
+    tables.dossier_detail_table,
     tables.attachment_table,
     tables.sync_cursor_table,
     tables.outbox_table,

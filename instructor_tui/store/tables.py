@@ -30,6 +30,9 @@ def _col(type_: Any, *, nullable: bool = False, **kwargs: Any) -> Any:
     return Field(sa_column=Column(type_, nullable=nullable, **kwargs))
 
 
+_FILTER_COLUMNS = ("scheme", "state", "assigned_to", "submitted_at")
+
+
 class DossierRow(SQLModel, table=True):
     """One cached dossier. `seq` is the physical key because SQLite's FTS index needs a stable
     integer rowid (VACUUM may renumber implicit rowids); `id`, the portal's id, is the natural key."""
@@ -58,21 +61,38 @@ class DossierRow(SQLModel, table=True):
     """The portal's ETag."""
     search_text: str = _col(Text)
     """Folded words of number, name, email, phone and city: what full-text search indexes."""
-    detail: str = _col(Text)
-    """The whole domain Dossier as JSON (store.serialize)."""
 
     __table_args__ = (
-        # (sort key, id) pairs serve ORDER BY key, id and the keyset predicate (key, id) > (…).
-        Index("ix_dossier_submitted", "submitted_at", "id"),
-        Index("ix_dossier_updated", "updated_at", "id"),
-        Index("ix_dossier_number", "number", "id"),
-        Index("ix_dossier_name", "applicant_name_sort", "id"),
-        Index("ix_dossier_amount", "requested_cents", "id"),
-        Index("ix_dossier_state", "state", "id"),
-        # The usual view: one scheme, oldest first.
-        Index("ix_dossier_scheme", "scheme", "submitted_at", "id"),
-        Index("ix_dossier_assigned", "assigned_to", "submitted_at", "id"),
+        # (sort key, id) serves ORDER BY key, id and the keyset predicate (key, id) > (…); the
+        # filter columns after them let the filters be checked in the index, so rows skipped by
+        # a filter or an OFFSET are never read from the table.
+        *(
+            Index(f"ix_dossier_{name}", key, "id", *(c for c in _FILTER_COLUMNS if c != key))
+            for name, key in (
+                ("submitted", "submitted_at"),
+                ("updated", "updated_at"),
+                ("number", "number"),
+                ("name", "applicant_name_sort"),
+                ("amount", "requested_cents"),
+            )
+        ),
+        Index("ix_dossier_state", "state", "id", "scheme", "assigned_to", "submitted_at"),
+        # Counts per state and per scheme, and the usual view (one scheme, oldest first), from
+        # the index alone.
+        Index("ix_dossier_scheme", "scheme", "state", "assigned_to", "submitted_at", "id"),
     )
+
+
+class DossierDetailRow(SQLModel, table=True):
+    """The whole domain Dossier as JSON (store.serialize), a few KB each: kept out of the queue's
+    table so that scanning and filtering queue rows never reads it."""
+
+    __tablename__ = "dossier_detail"
+
+    dossier_id: str = Field(
+        sa_column=Column(SortableText, ForeignKey("dossier.id", ondelete="CASCADE"), primary_key=True)
+    )
+    detail: str = _col(Text)
 
 
 class AttachmentRow(SQLModel, table=True):
@@ -195,6 +215,7 @@ class SchemaVersionRow(SQLModel, table=True):
 
 
 dossier_table = DossierRow.__table__  # type: ignore[attr-defined]
+dossier_detail_table = DossierDetailRow.__table__  # type: ignore[attr-defined]
 attachment_table = AttachmentRow.__table__  # type: ignore[attr-defined]
 sync_cursor_table = SyncCursorRow.__table__  # type: ignore[attr-defined]
 outbox_table = OutboxRow.__table__  # type: ignore[attr-defined]
@@ -203,5 +224,5 @@ call_table = CallRow.__table__  # type: ignore[attr-defined]
 note_table = NoteRow.__table__  # type: ignore[attr-defined]
 schema_version_table = SchemaVersionRow.__table__  # type: ignore[attr-defined]
 
-CACHE_TABLES = (dossier_table, attachment_table, sync_cursor_table)
+CACHE_TABLES = (dossier_table, dossier_detail_table, attachment_table, sync_cursor_table)
 """What rebuild_cache drops and recreates; everything else is kept."""

@@ -225,3 +225,20 @@ def test_position_of_finds_the_row_index(seeded, key):
     hidden = next(d for d in data if d.state is DossierState.REJECTED)
     assert position_of(store, flt, QueueOrder(key), hidden.id) is None
     assert position_of(store, QueueFilter(), QueueOrder(key), "no-such-id") is None
+
+
+def test_big_store_pages_from_both_ends(big_store_url):
+    from instructor_tui.store import open_store
+
+    big = open_store(big_store_url)
+    try:
+        total = count_rows(big, QueueFilter())
+        assert total == 100_000
+        order = QueueOrder(SortKey.NAME, descending=True)
+        window = fetch_window(big, QueueFilter(), order, 99_000, 50)
+        assert fetch_after(big, QueueFilter(), order, window[0], 49) == window[1:]
+        assert fetch_before(big, QueueFilter(), order, window[-1], 49) == window[:-1]
+        assert position_of(big, QueueFilter(), order, window[7].id) == 99_007
+        assert sum(counts_by_state(big, QueueFilter()).values()) == total
+    finally:
+        big.close()

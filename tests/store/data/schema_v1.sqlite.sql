@@ -24,18 +24,16 @@ CREATE TABLE dossier (
 	assigned_to VARCHAR DEFAULT '' NOT NULL, 
 	version VARCHAR NOT NULL, 
 	search_text TEXT NOT NULL, 
-	detail TEXT NOT NULL, 
 	PRIMARY KEY (seq), 
 	UNIQUE (id)
 );
-CREATE INDEX ix_dossier_name ON dossier (applicant_name_sort, id);
-CREATE INDEX ix_dossier_number ON dossier (number, id);
-CREATE INDEX ix_dossier_updated ON dossier (updated_at, id);
-CREATE INDEX ix_dossier_submitted ON dossier (submitted_at, id);
-CREATE INDEX ix_dossier_amount ON dossier (requested_cents, id);
-CREATE INDEX ix_dossier_scheme ON dossier (scheme, submitted_at, id);
-CREATE INDEX ix_dossier_state ON dossier (state, id);
-CREATE INDEX ix_dossier_assigned ON dossier (assigned_to, submitted_at, id);
+CREATE INDEX ix_dossier_state ON dossier (state, id, scheme, assigned_to, submitted_at);
+CREATE INDEX ix_dossier_name ON dossier (applicant_name_sort, id, scheme, state, assigned_to, submitted_at);
+CREATE INDEX ix_dossier_number ON dossier (number, id, scheme, state, assigned_to, submitted_at);
+CREATE INDEX ix_dossier_scheme ON dossier (scheme, state, assigned_to, submitted_at, id);
+CREATE INDEX ix_dossier_updated ON dossier (updated_at, id, scheme, state, assigned_to, submitted_at);
+CREATE INDEX ix_dossier_submitted ON dossier (submitted_at, id, scheme, state, assigned_to);
+CREATE INDEX ix_dossier_amount ON dossier (requested_cents, id, scheme, state, assigned_to, submitted_at);
 CREATE TABLE sync_cursor (
 	scope VARCHAR NOT NULL, 
 	cursor VARCHAR, 
@@ -103,6 +101,12 @@ CREATE TABLE note (
 	PRIMARY KEY (id)
 );
 CREATE INDEX ix_note_dossier_id ON note (dossier_id);
+CREATE TABLE dossier_detail (
+	dossier_id VARCHAR NOT NULL, 
+	detail TEXT NOT NULL, 
+	PRIMARY KEY (dossier_id), 
+	FOREIGN KEY(dossier_id) REFERENCES dossier (id) ON DELETE CASCADE
+);
 CREATE TABLE attachment (
 	dossier_id VARCHAR NOT NULL, 
 	id VARCHAR NOT NULL, 
