@@ -486,3 +486,39 @@ def test_database_holds_the_generated_dossiers(db_path: Path) -> None:
     seqs = [row[0] for row in conn.execute("SELECT seq FROM dossiers ORDER BY seq")]
     assert seqs == list(range(1, SMALL_COUNT + 1))
     conn.close()
+
+
+# --- data served as generated ---------------------------------------------------------------------------
+
+
+async def test_served_dossiers_are_the_generated_ones_verbatim(alice: Api) -> None:
+    from instructor_tui.demo.generator import generate_dossiers
+    from instructor_tui.demo.wire import dossier_from_json
+
+    served = {d["id"]: d for d in await alice.all_dossiers()}
+    hostile = 0
+    for generated in generate_dossiers(SMALL_COUNT, SMALL_SEED):
+        api = served[generated.id]
+        back = dossier_from_json(api)
+        assert back.applicant == generated.applicant  # markup, escapes, NUL, bidi survive JSON untouched
+        assert back.fields == generated.fields and back.attachments == generated.attachments
+        assert len(api["history"]) == len(generated.history)
+        hostile += "_demo_hostile" in generated.fields
+    assert hostile  # the small data set does carry hostile content
+
+
+def test_changed_renderer_recomputes_hashes_and_bumps_versions(db_path: Path) -> None:
+    conn = sqlite3.connect(db_path)
+    dossier_id, body_text, seq = conn.execute("SELECT id, body, seq FROM dossiers ORDER BY seq LIMIT 1").fetchone()
+    body = json.loads(body_text)
+    good = body["attachments"][0]["sha256"]
+    body["attachments"][0]["sha256"] = "0" * 64
+    conn.execute("UPDATE dossiers SET body = ? WHERE id = ?", (json.dumps(body), dossier_id))
+    conn.execute("UPDATE meta SET value = 'older renderer' WHERE key = 'renderer'")
+    conn.commit()
+    conn.close()
+    app = create_app(db_path, dossiers=SMALL_COUNT, seed=SMALL_SEED)
+    fixed = app.state.portal.db.get(dossier_id)
+    assert fixed["attachments"][0]["sha256"] == good
+    assert int(fixed["version"]) > SMALL_COUNT >= seq  # only that dossier changed, under a new version
+    assert app.state.portal.db.meta()["seq"] == str(SMALL_COUNT + 1)
