@@ -33,27 +33,34 @@ _A = tables.attachment_table
 def dossier_values(d: Dossier) -> dict[str, Any]:
     """The queue row of one dossier (its columns and search text; the detail JSON is apart)."""
     applicant = d.applicant
-    name = applicant.display_name
+    name = _text(applicant.display_name)
+    email, city = _text(applicant.email), _text(applicant.address.city)
     phone = normalise_phone(applicant.phone)
     return {
         "id": d.id,
-        "number": d.number,
+        "number": _text(d.number),
         "scheme": d.scheme,
         "state": d.state.value,
         "applicant_name": name,
         "applicant_name_sort": sort_name(name),
-        "email": applicant.email,
+        "email": email,
         "phone": phone,
-        "city": applicant.address.city,
-        "postcode": applicant.address.postcode,
+        "city": city,
+        "postcode": _text(applicant.address.postcode),
         "submitted_at": d.submitted_at,
         "updated_at": d.updated_at,
         "state_changed_at": d.state_changed_at,
         "requested_cents": d.requested_cents,
-        "assigned_to": d.assigned_to,
+        "assigned_to": _text(d.assigned_to),
         "version": d.version,
-        "search_text": build_search_text(d.number, name, applicant.email, phone, applicant.address.city),
+        "search_text": build_search_text(d.number, name, email, phone, city),
     }
+
+
+def _text(value: str) -> str:
+    """Queue columns without NUL: PostgreSQL refuses it in text, and it means nothing to show.
+    The detail JSON keeps the portal's text exactly (escaped)."""
+    return value.replace("\x00", "") if "\x00" in value else value
 
 
 def sort_name(applicant_name: str) -> str:
@@ -104,11 +111,11 @@ def _upsert_batch(conn: Connection, dialect: str, batch: list[Dossier]) -> None:
         {
             "dossier_id": d.id,
             "id": a.id,
-            "filename": a.filename,
-            "content_type": a.content_type,
+            "filename": _text(a.filename),
+            "content_type": _text(a.content_type),
             "size": a.size,
             "sha256": a.sha256,
-            "document_type": a.document_type,
+            "document_type": _text(a.document_type),
         }
         for d in batch
         for a in d.attachments

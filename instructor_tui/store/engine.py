@@ -20,7 +20,7 @@ from typing import Any, Literal
 
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import ArgumentError, DBAPIError, IntegrityError, ProgrammingError
+from sqlalchemy.exc import ArgumentError, DBAPIError, IntegrityError, OperationalError, ProgrammingError
 from sqlalchemy.pool import StaticPool
 
 from instructor_tui.store import errors
@@ -131,7 +131,7 @@ def _open_sqlite(url: URL) -> Store:
     path: Path | None = None
     if memory:
         engine = create_engine(
-            "sqlite://", connect_args={"check_same_thread": False}, poolclass=StaticPool
+            "sqlite://", connect_args={"check_same_thread": False}, poolclass=StaticPool, hide_parameters=True
         )
     else:
         path = Path(database).expanduser().absolute()
@@ -139,6 +139,7 @@ def _open_sqlite(url: URL) -> Store:
         engine = create_engine(
             url.set(database=str(path)),
             connect_args={"check_same_thread": False, "timeout": BUSY_TIMEOUT_MS / 1000},
+            hide_parameters=True,  # errors and logs never carry applicants' data
         )
     _configure_sqlite(engine)
     return Store(engine, "sqlite", path)
@@ -188,6 +189,7 @@ def _open_postgresql(url: URL) -> Store:
     engine = create_engine(
         url,
         pool_pre_ping=True,  # a team server restarts; don't hand out dead connections
+        hide_parameters=True,  # errors and logs never carry applicants' data
         connect_args={"connect_timeout": PG_CONNECT_TIMEOUT_S, "application_name": "instructor-tui"},
     )
     return Store(engine, "postgresql", None)
@@ -210,8 +212,8 @@ def translate(exc: DBAPIError, store: Store) -> StoreError:
     sqlstate = getattr(orig, "sqlstate", None) or ""
     if sqlstate == "42501":  # insufficient_privilege
         return StoreError(errors.PERMISSION_DENIED, where=store.where)
-    if exc.connection_invalidated or sqlstate.startswith("08") or not sqlstate:
-        # No SQLSTATE: psycopg could not even reach the server.
+    unreachable = isinstance(exc, OperationalError) and not sqlstate  # psycopg never reached it
+    if exc.connection_invalidated or sqlstate.startswith("08") or unreachable:
         return StoreError(errors.CANNOT_CONNECT, where=store.where, reason=reason)
     return StoreError(errors.DATABASE_FAILED, where=store.where, reason=reason)
 

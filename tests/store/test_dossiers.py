@@ -172,3 +172,14 @@ def test_cursor_round_trip_and_none_never_overwrites(any_store):
     moved = get_cursor(any_store, scope)
     assert moved is not None and (moved.cursor, moved.updated_since) == ("page-3", later)
     assert get_cursor(any_store, "dossiers:other") is None
+
+
+def test_nul_and_control_characters_in_applicant_text_are_stored(any_store):
+    dossier = next(make_dossiers(1))
+    hostile = dataclasses.replace(
+        dossier,
+        applicant=dataclasses.replace(dossier.applicant, last_name="Nul\x00Byte\x1b[31m", email="a\x00b@exemple.fr"),
+    )
+    upsert_dossiers(any_store, [hostile])
+    assert get_dossier(any_store, dossier.id) == hostile  # the detail keeps the text exactly
+    assert _found(any_store, "nulbyte") == 1
