@@ -29,7 +29,7 @@ def open_profile_store(profile_name: str, profile: Profile) -> Store:
     except StoreError as exc:
         raise StartupError(
             _("The local database of profile '{profile}' cannot be opened: {reason}").format(
-                profile=profile_name, reason=_(str(exc))
+                profile=profile_name, reason=_(exc.message).format(**exc.params)
             )
         ) from None
 

@@ -173,7 +173,7 @@ def cmd_sync(args: argparse.Namespace) -> int:
     except StoreError as exc:
         _fail(
             _("The local database of profile '{profile}' cannot be opened: {reason}").format(
-                profile=name, reason=_(str(exc))
+                profile=name, reason=_(exc.message).format(**exc.params)
             )
         )
     return _print_sync_report(report)

@@ -3,4 +3,4 @@
 DEFAULT_DOSSIERS = 16_900
 DEFAULT_SEED = 2022
 DEMO_USER = "demo-instructor-1"
-"""Documented demo token (docs/portal-api.md); it is also the user's id on the demo portal."""
+"""Documented demo token (docs/portal-api.md); the portal maps it to the user `instructor-1`."""
