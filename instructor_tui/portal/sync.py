@@ -140,8 +140,8 @@ class SyncEngine:
         sink: SyncSink,
         *,
         max_parallel_scopes: int = 4,
-        queue_pages: int = 8,
-        max_batch_pages: int = 4,
+        queue_pages: int = 12,
+        max_batch_pages: int = 10,
     ) -> None:
         self.connector = connector
         self.sink = sink
