@@ -144,3 +144,41 @@ async def test_a_wrong_token_is_unauthorized_and_a_new_one_resumes(portal_url, c
         connector.set_token("demo-agent")
         report = await SyncEngine(connector, StoreSink(cache_store)).sync()
         assert report.ok and _count(cache_store) == _live_total(portal_url)
+
+
+def test_run_sync_is_the_headless_command_engine(portal_url, tmp_path, monkeypatch):
+    import io
+
+    from rich.console import Console
+
+    from instructor_tui import paths
+    from instructor_tui.portal.headless import run_sync
+    from instructor_tui.portal.progress_view import rich_progress
+    from instructor_tui.settings import Profile, Settings
+    from instructor_tui.store import open_store
+
+    monkeypatch.setenv("INSTRUCTOR_TUI_HOME", str(tmp_path / "home"))
+    out = io.StringIO()
+    with rich_progress(Console(file=out, width=100, force_terminal=False)) as progress:
+        report = run_sync(Settings(), "demo", Profile(), "demo-agent", portal_url=portal_url, progress=progress)
+    assert report.ok and report.upserted == _live_total(portal_url)
+    store = open_store(paths.default_database_url("demo"))
+    try:
+        assert _count(store) == report.upserted
+    finally:
+        store.close()
+    assert "demo-agent" not in out.getvalue()
+    again = run_sync(Settings(), "demo", Profile(), "demo-agent", portal_url=portal_url)
+    assert again.ok and again.upserted == 0
+
+
+def test_the_factory_refuses_what_cannot_work():
+    from instructor_tui.portal.factory import PortalConfigError, make_connector
+    from instructor_tui.settings import Profile
+
+    with pytest.raises(PortalConfigError):
+        make_connector(Profile(), "t")  # no URL
+    with pytest.raises(PortalConfigError):
+        make_connector(Profile(portal_url="http://aides.example.fr"), "t")  # token in clear
+    with pytest.raises(PortalConfigError):
+        make_connector(Profile(connector="demarches-simplifiees", portal_url="https://x.fr"), "t")
