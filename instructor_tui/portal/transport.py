@@ -179,12 +179,9 @@ class PortalTransport:
         `route` is the path template used in logs, so ids never reach a log line.
         """
         async with self.stream(
-            method, path, route=route, params=params, json_body=json_body, headers=headers, ok=ok
+            method, path, route=route, params=params, json_body=json_body, headers=headers, ok=ok,
+            read_body=True,
         ) as response:
-            try:
-                await response.aread()
-            except (httpx.TransportError, httpx.StreamError) as exc:
-                raise Unavailable(f"{route}: the answer was cut ({type(exc).__name__})") from None
             return response
 
     @asynccontextmanager
@@ -198,10 +195,12 @@ class PortalTransport:
         json_body: Any = None,
         headers: Mapping[str, str] | None = None,
         ok: tuple[int, ...] = (200,),
+        read_body: bool = False,
     ) -> AsyncIterator[httpx.Response]:
         """Like `request`, but the body is left to the caller to read (downloads).
 
-        Retries cover getting the response head; a body cut half-way is the caller's to handle.
+        Retries cover getting the response head (and the whole body with `read_body`); a download
+        cut half-way is the caller's to handle.
         """
         all_headers = dict(headers or {})
         retryable = may_retry(method, "Idempotency-Key" in all_headers)
@@ -229,28 +228,32 @@ class PortalTransport:
             else:
                 elapsed = time.perf_counter() - started
                 log.debug("%s -> %s in %.3fs (try %d)", route, response.status_code, elapsed, attempt)
-                if response.status_code in ok:
+                body_cut: PortalError | None = None
+                if response.status_code in ok and read_body:
+                    try:
+                        await response.aread()
+                    except (httpx.TransportError, httpx.StreamError) as exc:
+                        body_cut = Unavailable(f"{route}: the answer was cut ({type(exc).__name__})")
+                        await response.aclose()
+                if response.status_code in ok and body_cut is None:
                     try:
                         yield response
                     finally:
                         await response.aclose()
                     return
-                if response.status_code not in RETRYABLE_STATUSES:
-                    try:
+                if body_cut is not None:
+                    failure, retry_after = body_cut, None
+                else:
+                    try:  # the error body says why; a cut one still leaves the status
                         await response.aread()
                     except (httpx.TransportError, httpx.StreamError):
                         pass
                     finally:
                         await response.aclose()
-                    raise error_from_response(response, route)
-                retry_after = response.headers.get("Retry-After")
-                try:
-                    await response.aread()
-                except (httpx.TransportError, httpx.StreamError):
-                    pass
-                finally:
-                    await response.aclose()
-                failure = error_from_response(response, route)
+                    if response.status_code not in RETRYABLE_STATUSES:
+                        raise error_from_response(response, route)
+                    retry_after = response.headers.get("Retry-After")
+                    failure = error_from_response(response, route)
             if not retryable or attempt >= policy.attempts:
                 log.info("%s failed after %d tries: %s", route, attempt, type(failure).__name__)
                 raise failure

@@ -254,3 +254,25 @@ def test_plain_http_is_refused_except_on_loopback():
         check_portal_url("http://aides.example.fr")
     with pytest.raises(ValueError):
         check_portal_url("https://user:pw@aides.example.fr")
+
+
+class _CutBody(httpx.AsyncByteStream):
+    async def __aiter__(self):
+        yield b'{"items": ['
+        raise httpx.RemoteProtocolError("peer closed connection without sending complete message body")
+
+
+async def test_a_page_cut_mid_body_is_fetched_again():
+    handler, calls = _counting([httpx.Response(200, stream=_CutBody()), httpx.Response(200, json={"ok": 1})])
+    t, sleeper = _transport(handler)
+    response = await t.request("GET", "dossiers", route="GET /dossiers")
+    assert parse_json(response, "GET /dossiers") == {"ok": 1}
+    assert len(calls) == 2 and len(sleeper.waits) == 1
+
+
+async def test_a_cut_answer_to_a_post_without_key_is_not_sent_again():
+    handler, calls = _counting([httpx.Response(200, stream=_CutBody())])
+    t, _ = _transport(handler)
+    with pytest.raises(Unavailable):
+        await t.request("POST", "x", route="POST /x", json_body={})
+    assert len(calls) == 1
