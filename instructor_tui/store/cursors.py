@@ -55,3 +55,10 @@ def save_cursor(
     )
     with store.write() as conn:
         conn.execute(stmt)
+
+
+def last_sync_time(store: Store) -> datetime | None:
+    """The most recent finished pull over every scope, or None before the first sync."""
+    with store.read() as conn:
+        value: datetime | None = conn.execute(select(func.max(_C.c.last_sync_at))).scalar_one()
+    return value

@@ -34,6 +34,7 @@ STORE_TABLES = (
     tables.dossier_detail_table,
     tables.attachment_table,
     tables.sync_cursor_table,
+    tables.scheme_table,
     tables.outbox_table,
     tables.audit_event_table,
     tables.call_table,

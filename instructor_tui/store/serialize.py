@@ -1,4 +1,4 @@
-"""JSON form of the domain Dossier, for the cache's `detail` column.
+"""JSON form of the domain Dossier and Scheme, for the cache's `detail` columns.
 
 Explicit per type rather than generic reflection, so that renaming a domain field is a visible
 change here. Values in `Dossier.fields` are JSON-like; dates, datetimes and Decimals there are
@@ -19,6 +19,8 @@ from instructor_tui.domain.models import (
     Attachment,
     Dossier,
     HistoryEvent,
+    RequiredDocument,
+    Scheme,
 )
 from instructor_tui.domain.states import DossierState
 
@@ -173,3 +175,56 @@ def _untag(value: Any) -> Any:
     if isinstance(value, list):
         return [_untag(v) for v in value]
     return value
+
+
+def scheme_to_json(scheme: Scheme) -> str:
+    return json.dumps(scheme_to_dict(scheme), ensure_ascii=False, separators=(",", ":"))
+
+
+def scheme_from_json(text: str) -> Scheme:
+    return scheme_from_dict(json.loads(text))
+
+
+def scheme_to_dict(s: Scheme) -> dict[str, Any]:
+    return {
+        "format": FORMAT,
+        "code": s.code,
+        "label_fr": s.label_fr,
+        "label_en": s.label_en,
+        "applicant_kinds": [k.value for k in s.applicant_kinds],
+        "required_documents": [
+            {
+                "code": r.code,
+                "label_fr": r.label_fr,
+                "label_en": r.label_en,
+                "content_types": list(r.content_types),
+            }
+            for r in s.required_documents
+        ],
+        "checks": [_tag(c) for c in s.checks],
+        "amount_rule": _tag(s.amount_rule),
+        "reject_reasons": [dict(r) for r in s.reject_reasons],
+        "budget_cents": s.budget_cents,
+    }
+
+
+def scheme_from_dict(data: dict[str, Any]) -> Scheme:
+    return Scheme(
+        code=data["code"],
+        label_fr=data["label_fr"],
+        label_en=data["label_en"],
+        applicant_kinds=tuple(ApplicantKind(k) for k in data["applicant_kinds"]),
+        required_documents=tuple(
+            RequiredDocument(
+                code=r["code"],
+                label_fr=r["label_fr"],
+                label_en=r["label_en"],
+                content_types=tuple(r["content_types"]),
+            )
+            for r in data["required_documents"]
+        ),
+        checks=tuple(_untag(c) for c in data["checks"]),
+        amount_rule=_untag(data["amount_rule"]),
+        reject_reasons=tuple(data["reject_reasons"]),
+        budget_cents=data["budget_cents"],
+    )

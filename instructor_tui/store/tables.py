@@ -124,6 +124,18 @@ class SyncCursorRow(SQLModel, table=True):
     last_sync_at: datetime | None = _col(UTCDateTime, nullable=True)
 
 
+class SchemeRow(SQLModel, table=True):
+    """A grant scheme as the portal last described it (store.serialize), kept so that the checklist
+    and amounts work before the next sync reaches the portal."""
+
+    __tablename__ = "scheme"
+
+    code: str = Field(sa_column=Column(SortableText, primary_key=True))
+    detail: str = _col(Text)
+    updated_at: datetime = _col(UTCDateTime)
+    """When this description was received from the portal."""
+
+
 class OutboxStatus(StrEnum):
     PENDING = "pending"
     SENDING = "sending"
@@ -218,11 +230,12 @@ dossier_table = DossierRow.__table__  # type: ignore[attr-defined]
 dossier_detail_table = DossierDetailRow.__table__  # type: ignore[attr-defined]
 attachment_table = AttachmentRow.__table__  # type: ignore[attr-defined]
 sync_cursor_table = SyncCursorRow.__table__  # type: ignore[attr-defined]
+scheme_table = SchemeRow.__table__  # type: ignore[attr-defined]
 outbox_table = OutboxRow.__table__  # type: ignore[attr-defined]
 audit_event_table = AuditEventRow.__table__  # type: ignore[attr-defined]
 call_table = CallRow.__table__  # type: ignore[attr-defined]
 note_table = NoteRow.__table__  # type: ignore[attr-defined]
 schema_version_table = SchemaVersionRow.__table__  # type: ignore[attr-defined]
 
-CACHE_TABLES = (dossier_table, dossier_detail_table, attachment_table, sync_cursor_table)
+CACHE_TABLES = (dossier_table, dossier_detail_table, attachment_table, sync_cursor_table, scheme_table)
 """What rebuild_cache drops and recreates; everything else is kept."""

@@ -41,6 +41,12 @@ CREATE TABLE sync_cursor (
 	last_sync_at DATETIME, 
 	PRIMARY KEY (scope)
 );
+CREATE TABLE scheme (
+	code VARCHAR NOT NULL, 
+	detail TEXT NOT NULL, 
+	updated_at DATETIME NOT NULL, 
+	PRIMARY KEY (code)
+);
 CREATE TABLE outbox (
 	id INTEGER NOT NULL, 
 	dossier_id VARCHAR NOT NULL, 
