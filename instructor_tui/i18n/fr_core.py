@@ -77,6 +77,17 @@ CATALOG: dict[str, str] = {
     "one of {expected}": "l'une des valeurs {expected}",
     "true or false": "true ou false",
     "valid TOML ({reason})": "du TOML valide ({reason})",
+    # Domain: calls
+    "Choose the outcome of the call.": "Choisissez l'issue de l'appel.",
+    "Choose the reason of the call.": "Choisissez le motif de l'appel.",
+    "Give the time of the callback.": "Indiquez l'heure du rappel.",
+    "The call ends before it starts.": "L'appel se termine avant d'avoir commencé.",
+    "The callback time is in the past.": "L'heure de rappel est déjà passée.",
+    "This is not a phone number.": "Ce n'est pas un numéro de téléphone.",
+    "This number does not exist in the numbering plan.": "Ce numéro n'existe pas dans le plan de numérotation.",
+    "This number is too long.": "Ce numéro est trop long.",
+    "This number is too short.": "Ce numéro est trop court.",
+    "Write a short summary of the call.": "Rédigez un court résumé de l'appel.",
     # Domain: checklist
     "Address outside France or postcode unreadable": "Adresse hors de France ou code postal illisible",
     "All documents reviewed and valid": "Toutes les pièces vérifiées et valides",
@@ -126,4 +137,30 @@ CATALOG: dict[str, str] = {
     "Tax income {income} ≤ {ceiling}": "Revenu fiscal de référence {income} ≤ {ceiling}",
     "Tax income {income}: top bracket": "Revenu fiscal de référence {income} : tranche supérieure",
     "{rate} % × {base} = {raw}": "{rate} % × {base} = {raw}",
+    # Decisions
+    "Decision sent to the portal.": "Décision transmise au portail.",
+    "Not sent: the dossier changed on the portal meanwhile. Decide again.":
+        "Non transmise : le dossier a changé sur le portail entre-temps. Décidez à nouveau.",
+    "Not sent: {holder} holds this dossier now. Decide again.":
+        "Non transmise : {holder} a maintenant ce dossier en charge. Décidez à nouveau.",
+    "The amount must be greater than zero": "Le montant doit être supérieur à zéro",
+    "The eligible cost {base} is below the scheme's minimum":
+        "La dépense éligible {base} est inférieure au minimum du dispositif",
+    "The portal asks to slow down: the decision will be sent later.":
+        "Le portail demande de ralentir : la décision sera transmise plus tard.",
+    "The portal cannot be reached: the decision will be sent when it is back.":
+        "Le portail est injoignable : la décision sera transmise dès son retour.",
+    "The portal does not allow this account to decide this dossier.":
+        "Le portail n'autorise pas ce compte à décider sur ce dossier.",
+    "The portal failed to answer properly: the decision will be sent again later.":
+        "Le portail n'a pas répondu correctement : la décision sera transmise à nouveau plus tard.",
+    "The portal no longer has this dossier: the decision was not sent.":
+        "Le portail n'a plus ce dossier : la décision n'a pas été transmise.",
+    "The portal refused the decision: {detail}": "Le portail a refusé la décision : {detail}",
+    "The portal refused the token: the decision will be sent once a new one is entered.":
+        "Le portail a refusé le jeton : la décision sera transmise dès qu'un nouveau jeton sera saisi.",
+    "{amount} is above the cap of {cap} (override)": "{amount} dépasse le plafond de {cap} (dérogation)",
+    "{amount} is above the cap of {cap}: an explicit override is needed":
+        "{amount} dépasse le plafond de {cap} : une dérogation explicite est nécessaire",
+    "{amount} is more than the proposed {proposed}": "{amount} dépasse le montant proposé de {proposed}",
 }
