@@ -154,8 +154,6 @@ class CallLog:
     outcome: str = ""
     callback_due_at: datetime | None = None
     callback_done_at: datetime | None = None
-    callback_of: str = ""
-    """For an outbound callback: the id of the call that asked for it."""
 
     @property
     def duration(self) -> timedelta | None:

@@ -1,0 +1,231 @@
+"""Support calls: the call log, callbacks, and finding the caller among the cached dossiers.
+
+A call is written with its audit event in one transaction (it is the agent's work: it must not be
+lost, and in team mode the lead's figures count it). Lookups go through the queue's full-text
+search, then rank: an exact phone, e-mail or dossier number first, then applicants with an open
+dossier, then the most recently updated.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import String, cast, func, or_, select, update
+
+from instructor_tui.domain.calls import CallDirection, CallLog, Phone, QueryKind, classify_query, parse_phone
+from instructor_tui.store import tables
+from instructor_tui.store.audit import append_event
+from instructor_tui.store.engine import Store
+from instructor_tui.store.queue import QueueFilter, QueueOrder, QueueRow, SortKey, fetch_window
+
+_C = tables.call_table
+_D = tables.dossier_table
+LOOKUP_LIMIT = 60
+
+
+def _to_row(call: CallLog) -> dict[str, Any]:
+    return {
+        "id": call.id,
+        "direction": call.direction.value,
+        "caller_number": call.caller_number,
+        "caller_name": call.caller_name,
+        "dossier_ids": list(call.dossier_ids),
+        "reason": call.reason,
+        "summary": call.summary,
+        "outcome": call.outcome,
+        "callback_due_at": call.callback_due_at,
+        "callback_done_at": call.callback_done_at,
+        "started_at": call.started_at,
+        "ended_at": call.ended_at,
+        "agent": call.agent,
+    }
+
+
+def _from_row(row: Any) -> CallLog:
+    return CallLog(
+        id=row.id,
+        direction=CallDirection(row.direction),
+        agent=row.agent,
+        started_at=row.started_at,
+        ended_at=row.ended_at,
+        caller_number=row.caller_number,
+        caller_name=row.caller_name,
+        dossier_ids=tuple(row.dossier_ids or ()),
+        reason=row.reason,
+        summary=row.summary,
+        outcome=row.outcome,
+        callback_due_at=row.callback_due_at,
+        callback_done_at=row.callback_done_at,
+    )
+
+
+def record_call(store: Store, call: CallLog, *, callback_of: str = "") -> None:
+    """Save a finished call and its audit event in one transaction; a callback made closes the
+    callback it answers in the same transaction."""
+    with store.write() as conn:
+        conn.execute(_C.insert().values(**_to_row(call)))
+        payload: dict[str, Any] = {
+            "call_id": call.id, "direction": call.direction.value, "reason": call.reason,
+            "outcome": call.outcome, "dossiers": list(call.dossier_ids),
+        }
+        if callback_of:
+            closed = conn.execute(
+                update(_C)
+                .where(_C.c.id == callback_of, _C.c.callback_done_at.is_(None))
+                .values(callback_done_at=call.ended_at or call.started_at)
+            )
+            payload["callback_of"] = callback_of if closed.rowcount else ""
+        append_event(conn, actor=call.agent, kind="call.logged", payload=payload,
+                     dossier_id=call.dossier_ids[0] if call.dossier_ids else None, at=call.ended_at or call.started_at)
+
+
+def close_callback(store: Store, call_id: str, actor: str, at: datetime | None = None) -> bool:
+    """Mark a callback done without a call (e.g. reached by e-mail); False when already closed."""
+    when = at or datetime.now(UTC)
+    with store.write() as conn:
+        done = conn.execute(
+            update(_C).where(_C.c.id == call_id, _C.c.callback_due_at.is_not(None), _C.c.callback_done_at.is_(None))
+            .values(callback_done_at=when)
+        ).rowcount
+        if done:
+            append_event(conn, actor=actor, kind="call.callback_closed", payload={"call_id": call_id}, at=when)
+    return bool(done)
+
+
+def get_call(store: Store, call_id: str) -> CallLog | None:
+    with store.read() as conn:
+        row = conn.execute(select(_C).where(_C.c.id == call_id)).first()
+    return _from_row(row) if row else None
+
+
+def callbacks_due(store: Store, *, agent: str | None = None, limit: int = 200) -> list[CallLog]:
+    """Open callbacks, the most overdue first."""
+    stmt = select(_C).where(_C.c.callback_due_at.is_not(None), _C.c.callback_done_at.is_(None))
+    if agent:
+        stmt = stmt.where(_C.c.agent == agent)
+    with store.read() as conn:
+        rows = conn.execute(stmt.order_by(_C.c.callback_due_at, _C.c.id).limit(limit)).all()
+    return [_from_row(r) for r in rows]
+
+
+def calls_for_dossier(store: Store, dossier_id: str, limit: int = 100) -> list[CallLog]:
+    """Calls linked to a dossier, the latest first."""
+    # The ids are a JSON list: prefilter on the text, then check exactly (ids are portal-made, but
+    # a LIKE wildcard in one must not widen the match).
+    pattern = "%" + dossier_id.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    stmt = (
+        select(_C)
+        .where(cast(_C.c.dossier_ids, String).like(pattern, escape="\\"))
+        .order_by(_C.c.started_at.desc())
+    )
+    with store.read() as conn:
+        rows = conn.execute(stmt).all()
+    return [c for c in map(_from_row, rows) if dossier_id in c.dossier_ids][:limit]
+
+
+def search_calls(store: Store, text: str = "", *, limit: int = 200, before: datetime | None = None) -> list[CallLog]:
+    """Calls, the latest first, whose caller, number or summary contain every word of `text`."""
+    stmt = select(_C)
+    for word in text.casefold().split():
+        like = f"%{word.replace('%', '').replace('_', '')}%"
+        stmt = stmt.where(
+            or_(
+                func.lower(_C.c.caller_name).like(like),
+                _C.c.caller_number.like(like),
+                func.lower(_C.c.summary).like(like),
+            )
+        )
+    if before is not None:
+        stmt = stmt.where(_C.c.started_at < before)
+    with store.read() as conn:
+        rows = conn.execute(stmt.order_by(_C.c.started_at.desc(), _C.c.id).limit(limit)).all()
+    return [_from_row(r) for r in rows]
+
+
+# --- who is calling? --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class CallerMatch:
+    """One applicant who may be the caller, with their cached dossiers (latest first)."""
+
+    applicant_name: str
+    phone: str
+    email: str
+    city: str
+    exact: bool
+    """The phone, e-mail or dossier number typed matches exactly (not just a prefix)."""
+    dossiers: tuple[QueueRow, ...] = field(default_factory=tuple)
+
+    @property
+    def has_open_dossier(self) -> bool:
+        return any(r.state.is_open for r in self.dossiers)
+
+
+@dataclass(frozen=True, slots=True)
+class Identification:
+    kind: QueryKind
+    phone: Phone | None
+    """The parsed number when the agent typed one."""
+    matches: tuple[CallerMatch, ...]
+
+
+def _search_words(text: str, kind: QueryKind, phone: Phone | None) -> str:
+    if kind is QueryKind.PHONE and phone is not None:
+        # Stored phones are indexed in international digits and French national form.
+        return phone.digits if not phone.e164.startswith("+33") else "0" + phone.digits[2:]
+    return text
+
+
+def identify_caller(store: Store, text: str, *, limit: int = LOOKUP_LIMIT) -> Identification:
+    kind = classify_query(text)
+    if kind is QueryKind.EMPTY:
+        return Identification(kind, None, ())
+    parsed = parse_phone(text) if kind is QueryKind.PHONE else None
+    phone = parsed if isinstance(parsed, Phone) else None
+    rows = fetch_window(
+        store, QueueFilter(search=_search_words(text, kind, phone)), QueueOrder(SortKey.UPDATED, True), 0, limit
+    )
+    if not rows:
+        return Identification(kind, phone, ())
+    with store.read() as conn:
+        contact = {
+            r.id: (r.phone, r.email)
+            for r in conn.execute(select(_D.c.id, _D.c.phone, _D.c.email).where(_D.c.id.in_([r.id for r in rows])))
+        }
+    wanted = text.strip().casefold()
+    groups: dict[tuple[str, str], list[QueueRow]] = {}
+    exact_keys: set[tuple[str, str]] = set()
+    for row in rows:
+        stored_phone, email = contact.get(row.id, ("", ""))
+        key = (email.casefold() or row.applicant_name.casefold(), row.postcode if not email else "")
+        groups.setdefault(key, []).append(row)
+        if (
+            (phone is not None and stored_phone == phone.digits)
+            or (kind is QueryKind.EMAIL and email.casefold() == wanted)
+            or (kind is QueryKind.NUMBER and row.number.casefold() == wanted)
+        ):
+            exact_keys.add(key)
+    matches = []
+    for key, found in groups.items():
+        first = found[0]
+        stored_phone, email = contact.get(first.id, ("", ""))
+        matches.append(CallerMatch(first.applicant_name, stored_phone, email, first.city, key in exact_keys,
+                                   tuple(found)))
+    matches.sort(key=lambda m: (not m.exact, not m.has_open_dossier, -m.dossiers[0].updated_at.timestamp()))
+    return Identification(kind, phone, tuple(matches))
+
+
+__all__ = [
+    "CallerMatch",
+    "Identification",
+    "callbacks_due",
+    "calls_for_dossier",
+    "close_callback",
+    "get_call",
+    "identify_caller",
+    "record_call",
+    "search_calls",
+]
