@@ -122,6 +122,7 @@ CATALOG: dict[str, str] = {
     "(no text on this page: a scan or a picture)": "(pas de texte sur cette page : un scan ou une image)",
     "Bottom": "Bas",
     "Enlarge the page (scroll with the arrow keys)": "Agrandir la page (défilement avec les flèches)",
+    "Extracted text": "Texte extrait",
     "Go to the bottom of the active pane": "Aller en bas du volet actif",
     "Go to the top of the active pane": "Aller en haut du volet actif",
     "Loading preview…": "Chargement de l'aperçu…",
@@ -135,6 +136,7 @@ CATALOG: dict[str, str] = {
     "Open the attachment in the system viewer (PDF and images only)":
         "Ouvrir la pièce jointe dans la visionneuse du système (PDF et images seulement)",
     "Opened in the system viewer.": "Ouvert dans la visionneuse du système.",
+    "Page image": "Image de la page",
     "Preview unavailable: {reason}": "Aperçu indisponible : {reason}",
     "Previous page": "Page précédente",
     "Scroll down": "Descendre",
