@@ -193,15 +193,15 @@ class OutboxSender:
             self.online, self.needs_token = True, False
             detail = exc.detail or str(exc)
             return await self._failed(entry, N_("The portal refused the decision: {detail}"), {"detail": detail},
-                                      f"invalid: {detail}")
+                                      detail)
         except pc.NotFound:
             self.online = True
             return await self._failed(entry, N_("The portal no longer has this dossier: the decision was not "
-                                                "sent."), {}, "not_found")
+                                                "sent."), {}, "the portal no longer has this dossier")
         except pc.Forbidden:
             self.online = True
             return await self._failed(entry, N_("The portal does not allow this account to decide this "
-                                                "dossier."), {}, "forbidden")
+                                                "dossier."), {}, "the portal does not allow this account to decide it")
         except pc.PortalError as exc:
             self.online = True
             log.warning("outbox entry %s: unexpected portal error %s", entry.id, type(exc).__name__)

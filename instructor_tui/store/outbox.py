@@ -1,0 +1,377 @@
+"""The outbox of decisions: recorded with their audit event in one transaction, then sent by
+`portal.outbox_sender`, and never lost (the cache can be rebuilt; the outbox is never touched).
+
+Life of an entry::
+
+    record_decision ──► pending ──(claim_due)──► sending ──► sent
+        │  (undo delay:   │  ▲                      │ ├────► conflict   (409/412: shown, never resent)
+        │   not_before)   │  └──(mark_failed with ──┘ └────► failed     (the portal refused the content)
+        │                 │      a retry time; requeue_interrupted at start-up)
+        └── cancel_decision (pending and never tried) ──► cancelled
+
+The idempotency key is created once, in `record_decision`, and every send of the entry uses it: a
+resend after a crash or a lost answer is replayed by the portal, never done twice.
+
+Synchronous SQLAlchemy: call from thread workers, never from the UI's event loop. Each function is
+one transaction. Audit payloads hold ids, codes, amounts and a digest of the decision, never its
+free text (which can name the applicant); the outbox row keeps the text, since it must be sent.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Connection, Row, insert, select, text, update
+
+from instructor_tui.domain.decisions import Decision
+from instructor_tui.store import tables
+from instructor_tui.store.audit import append_event
+from instructor_tui.store.engine import Store
+from instructor_tui.store.tables import OutboxStatus
+
+__all__ = [
+    "ACTIVE_STATUSES",
+    "DecisionAlreadyPending",
+    "OutboxEntry",
+    "OutboxStatus",
+    "cancel_decision",
+    "claim_due",
+    "expedite_retries",
+    "list_entries",
+    "mark_conflict",
+    "mark_failed",
+    "mark_sent",
+    "pending_for",
+    "record_decision",
+    "requeue_interrupted",
+]
+
+_O = tables.outbox_table
+ACTIVE_STATUSES = (OutboxStatus.PENDING, OutboxStatus.SENDING)
+"""An entry in one of these states is the dossier's decision in flight: no second one is taken."""
+_ACTOR_KEY = "actor"  # the outbox table has no actor column: the actor rides in the payload
+
+
+class DecisionAlreadyPending(Exception):
+    """The dossier already has a decision waiting to be sent (cancel it first, or wait)."""
+
+    def __init__(self, dossier_id: str, entry_id: int) -> None:
+        super().__init__(f"dossier {dossier_id} already has outbox entry {entry_id} in flight")
+        self.dossier_id = dossier_id
+        self.entry_id = entry_id
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxEntry:
+    id: int
+    dossier_id: str
+    idempotency_key: str
+    decision: Decision
+    dossier_version: str
+    status: OutboxStatus
+    created_at: datetime
+    not_before: datetime
+    attempts: int
+    last_error: str | None
+    actor: str
+    sent_at: datetime | None = None
+    response: dict[str, Any] | None = None
+
+    @property
+    def cancellable(self) -> bool:
+        """Undo is possible: still waiting and never handed to the portal."""
+        return self.status is OutboxStatus.PENDING and self.attempts == 0
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def _entry(row: Row[Any]) -> OutboxEntry:
+    payload = dict(row.payload or {})
+    actor = str(payload.pop(_ACTOR_KEY, ""))
+    return OutboxEntry(
+        id=row.id,
+        dossier_id=row.dossier_id,
+        idempotency_key=row.idempotency_key,
+        decision=Decision.from_dict(payload),
+        dossier_version=row.dossier_version,
+        status=OutboxStatus(row.status),
+        created_at=row.created_at,
+        not_before=row.not_before,
+        attempts=row.attempts,
+        last_error=row.last_error,
+        actor=actor,
+        sent_at=row.sent_at,
+        response=row.response,
+    )
+
+
+def decision_digest(decision: Decision) -> str:
+    """SHA-256 of the decision's canonical JSON: the audit trail proves what was decided without
+    holding its text."""
+    canonical = json.dumps(decision.to_dict(), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def _audit_payload(entry_id: int, key: str, decision: Decision, version: str, **extra: Any) -> dict[str, Any]:
+    payload: dict[str, Any] = {
+        "outbox_id": entry_id,
+        "idempotency_key": key,
+        "decision": decision.kind.value,
+        "dossier_version": version,
+        "decision_sha256": decision_digest(decision),
+    }
+    if decision.amount_cents is not None:
+        payload["amount_cents"] = decision.amount_cents
+    if decision.documents:
+        payload["documents"] = list(decision.documents)
+    payload.update(extra)
+    return payload
+
+
+def _lock_dossier(conn: Connection, dossier_id: str) -> None:
+    """Serialise decisions on one dossier across PostgreSQL sessions (SQLite's BEGIN IMMEDIATE already
+    does it for the whole file)."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("SELECT pg_advisory_xact_lock(hashtext(:d))"), {"d": "outbox:" + dossier_id})
+
+
+def _active(conn: Connection, dossier_id: str) -> Row[Any] | None:
+    return conn.execute(
+        select(_O)
+        .where(_O.c.dossier_id == dossier_id, _O.c.status.in_([s.value for s in ACTIVE_STATUSES]))
+        .order_by(_O.c.id.desc())
+        .limit(1)
+    ).first()
+
+
+def record_decision(
+    store: Store,
+    *,
+    dossier_id: str,
+    dossier_version: str,
+    decision: Decision,
+    actor: str,
+    delay_seconds: float,
+    now: datetime | None = None,
+) -> OutboxEntry:
+    """Record `decision` for sending: the outbox row (pending, a new idempotency key, not before
+    now + delay) and its audit event, in one transaction. Raises DecisionAlreadyPending when the
+    dossier has a decision in flight, StoreError when the database fails (then nothing is recorded
+    and the decision must not be acknowledged)."""
+    if not dossier_version:
+        raise ValueError("a decision is sent with the dossier's version: none given")
+    when = now or _utcnow()
+    key = str(uuid.uuid4())
+    payload = {**decision.to_dict(), _ACTOR_KEY: actor}
+    with store.write() as conn:
+        _lock_dossier(conn, dossier_id)
+        existing = _active(conn, dossier_id)
+        if existing is not None:
+            raise DecisionAlreadyPending(dossier_id, existing.id)
+        entry_id = conn.execute(
+            insert(_O)
+            .values(
+                dossier_id=dossier_id,
+                idempotency_key=key,
+                kind=decision.kind.value,
+                payload=payload,
+                dossier_version=dossier_version,
+                created_at=when,
+                not_before=when + timedelta(seconds=max(0.0, delay_seconds)),
+                status=OutboxStatus.PENDING.value,
+                attempts=0,
+            )
+            .returning(_O.c.id)
+        ).scalar_one()
+        append_event(
+            conn,
+            actor=actor,
+            kind="decision.recorded",
+            dossier_id=dossier_id,
+            payload=_audit_payload(entry_id, key, decision, dossier_version),
+            at=when,
+        )
+        row = conn.execute(select(_O).where(_O.c.id == entry_id)).one()
+    return _entry(row)
+
+
+def cancel_decision(store: Store, entry_id: int, actor: str, now: datetime | None = None) -> bool:
+    """Undo: cancel the entry if it is pending and was never handed to the portal (a retried entry
+    may have reached it: the answer was lost, not necessarily the request). Audited. False when it
+    is too late (or there is no such entry)."""
+    when = now or _utcnow()
+    with store.write() as conn:
+        result = conn.execute(
+            update(_O)
+            .where(_O.c.id == entry_id, _O.c.status == OutboxStatus.PENDING.value, _O.c.attempts == 0)
+            .values(status=OutboxStatus.CANCELLED.value)
+        )
+        if result.rowcount != 1:
+            return False
+        entry = _entry(conn.execute(select(_O).where(_O.c.id == entry_id)).one())
+        append_event(
+            conn,
+            actor=actor,
+            kind="decision.cancelled",
+            dossier_id=entry.dossier_id,
+            payload=_audit_payload(entry.id, entry.idempotency_key, entry.decision, entry.dossier_version),
+            at=when,
+        )
+    return True
+
+
+def get_entry(store: Store, entry_id: int) -> OutboxEntry | None:
+    with store.read() as conn:
+        row = conn.execute(select(_O).where(_O.c.id == entry_id)).first()
+    return None if row is None else _entry(row)
+
+
+def pending_for(store: Store, dossier_id: str) -> OutboxEntry | None:
+    """The dossier's decision in flight (pending — including waiting for a retry — or sending)."""
+    with store.read() as conn:
+        row = _active(conn, dossier_id)
+    return None if row is None else _entry(row)
+
+
+def list_entries(
+    store: Store, statuses: Iterable[OutboxStatus] | None = None, limit: int = 200
+) -> list[OutboxEntry]:
+    """Entries, newest first, optionally only those in `statuses`."""
+    query = select(_O).order_by(_O.c.id.desc()).limit(limit)
+    if statuses is not None:
+        query = query.where(_O.c.status.in_([OutboxStatus(s).value for s in statuses]))
+    with store.read() as conn:
+        return [_entry(row) for row in conn.execute(query).all()]
+
+
+def claim_due(
+    store: Store, now: datetime | None = None, limit: int = 20, *, actor: str | None = None
+) -> list[OutboxEntry]:
+    """Pending entries whose time has come (oldest first) marked 'sending', attempts + 1, in one
+    transaction. Only entries still pending at the update are returned, so two senders never send the
+    same entry at once. `actor`: only that user's entries (a shared PostgreSQL outbox holds every
+    instructor's, and only their own token may send them)."""
+    when = now or _utcnow()
+    with store.write() as conn:
+        rows = conn.execute(
+            select(_O)
+            .where(_O.c.status == OutboxStatus.PENDING.value, _O.c.not_before <= when)
+            .order_by(_O.c.not_before, _O.c.id)
+            .limit(limit if actor is None else max(limit * 10, 200))
+        ).all()
+        claimed: list[OutboxEntry] = []
+        for row in rows:
+            entry = _entry(row)
+            if actor is not None and entry.actor != actor:
+                continue
+            result = conn.execute(
+                update(_O)
+                .where(_O.c.id == entry.id, _O.c.status == OutboxStatus.PENDING.value)
+                .values(status=OutboxStatus.SENDING.value, attempts=_O.c.attempts + 1)
+            )
+            if result.rowcount == 1:
+                claimed.append(_entry(conn.execute(select(_O).where(_O.c.id == entry.id)).one()))
+            if len(claimed) >= limit:
+                break
+    return claimed
+
+
+def _finish(
+    store: Store,
+    entry_id: int,
+    values: dict[str, Any],
+    audit_kind: str | None,
+    audit_extra: dict[str, Any],
+    now: datetime | None,
+) -> OutboxEntry | None:
+    """Move a 'sending' entry on, with its audit event in the same transaction."""
+    when = now or _utcnow()
+    with store.write() as conn:
+        result = conn.execute(
+            update(_O).where(_O.c.id == entry_id, _O.c.status == OutboxStatus.SENDING.value).values(**values)
+        )
+        if result.rowcount != 1:
+            return None
+        entry = _entry(conn.execute(select(_O).where(_O.c.id == entry_id)).one())
+        if audit_kind is not None:
+            append_event(
+                conn,
+                actor=entry.actor,
+                kind=audit_kind,
+                dossier_id=entry.dossier_id,
+                payload=_audit_payload(
+                    entry.id, entry.idempotency_key, entry.decision, entry.dossier_version, **audit_extra
+                ),
+                at=when,
+            )
+    return entry
+
+
+def mark_sent(store: Store, entry_id: int, response: dict[str, Any], now: datetime | None = None) -> bool:
+    """The portal accepted the decision; `response` (ids, state, version — no personal data) is kept."""
+    when = now or _utcnow()
+    extra: dict[str, Any] = {f"portal_{k}": response[k] for k in ("state", "version") if k in response}
+    values = {"status": OutboxStatus.SENT.value, "sent_at": when, "response": response, "last_error": None}
+    return _finish(store, entry_id, values, "decision.sent", extra, when) is not None
+
+
+def mark_conflict(store: Store, entry_id: int, detail: str, now: datetime | None = None) -> bool:
+    """The portal refused the decision because the dossier changed or someone else holds it; `detail`
+    (JSON text from the sender: code, and the state/holder/version before → after) is kept for the
+    UI. The entry is never resent: the instructor decides again."""
+    values = {"status": OutboxStatus.CONFLICT.value, "last_error": detail}
+    return _finish(store, entry_id, values, "decision.conflict", {}, now) is not None
+
+
+def mark_failed(
+    store: Store, entry_id: int, error: str, retry_at: datetime | None, now: datetime | None = None
+) -> bool:
+    """Sending failed. With `retry_at`: back to pending, due then (same key; not audited, it is
+    the same decision still in flight). Without: failed for good (the portal refused its content),
+    audited. `error` is a short message without personal data."""
+    if retry_at is not None:
+        values: dict[str, Any] = {"status": OutboxStatus.PENDING.value, "not_before": retry_at, "last_error": error}
+        return _finish(store, entry_id, values, None, {}, now) is not None
+    values = {"status": OutboxStatus.FAILED.value, "last_error": error}
+    return _finish(store, entry_id, values, "decision.failed", {}, now) is not None
+
+
+def requeue_interrupted(store: Store, *, actor: str | None = None) -> int:
+    """At start-up: entries left 'sending' by a process that died go back to pending, due at once,
+    with the same key (the portal replays a decision it already took; nothing is done twice).
+    Returns how many. `actor`: only that user's (on a shared outbox, another workstation may be
+    sending its own right now)."""
+    with store.write() as conn:
+        rows = conn.execute(select(_O).where(_O.c.status == OutboxStatus.SENDING.value)).all()
+        ids = [row.id for row in rows if actor is None or _entry(row).actor == actor]
+        if not ids:
+            return 0
+        result = conn.execute(
+            update(_O)
+            .where(_O.c.id.in_(ids), _O.c.status == OutboxStatus.SENDING.value)
+            .values(status=OutboxStatus.PENDING.value)
+        )
+    return int(result.rowcount or 0)
+
+
+def expedite_retries(store: Store, now: datetime | None = None, *, actor: str | None = None) -> int:
+    """Entries waiting for a retry (pending, tried before) become due now: after a new token is
+    entered, or when the user asks to retry. Returns how many."""
+    when = now or _utcnow()
+    with store.write() as conn:
+        rows = conn.execute(
+            select(_O).where(_O.c.status == OutboxStatus.PENDING.value, _O.c.attempts > 0, _O.c.not_before > when)
+        ).all()
+        ids = [row.id for row in rows if actor is None or _entry(row).actor == actor]
+        if not ids:
+            return 0
+        result = conn.execute(update(_O).where(_O.c.id.in_(ids)).values(not_before=when))
+    return int(result.rowcount or 0)
