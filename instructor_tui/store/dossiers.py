@@ -18,7 +18,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from instructor_tui.domain.models import Dossier
-from instructor_tui.store import fts, tables
+from instructor_tui.store import tables
 from instructor_tui.store.engine import Store
 from instructor_tui.store.search import build_search_text, fold, normalise_phone
 from instructor_tui.store.serialize import dossier_from_json, dossier_to_json
@@ -159,15 +159,13 @@ def delete_dossiers(store: Store, ids: Iterable[str]) -> int:
 
 
 def rebuild_cache(store: Store) -> None:
-    """Drop and recreate the dossier cache, attachment metadata and sync cursors, so that the next
-    sync pulls everything again. The outbox, audit trail, calls and notes are not touched."""
+    """Drop and recreate the dossier cache, attachment metadata, schemes and sync cursors, so that
+    the next sync pulls everything again. The journal (outbox, audit trail, calls, notes) is not
+    touched."""
+    from instructor_tui.store import cache
+
     with store.write() as conn:
-        fts.drop_search_index(conn)
-        for table in reversed(tables.CACHE_TABLES):
-            table.drop(conn, checkfirst=True)
-        for table in tables.CACHE_TABLES:
-            table.create(conn)
-        fts.create_search_index(conn)
+        cache.recreate(conn)
 
 
 def _batches(items: Iterable[Any], size: int) -> Iterator[list[Any]]:

@@ -1,7 +1,12 @@
 """Opening the store: a SQLite file (the default) or a PostgreSQL server (team mode).
 
-SQLite is set up for a desktop app whose UI thread and workers share one file: WAL (readers never
-wait for the writer), `synchronous=FULL` (a decision, call or audit row survives a power cut),
+SQLite is two files: the journal (the URL's file: outbox, audit, calls, notes; migrated) and the
+cache beside it (`<name>.cache.sqlite3`, ATTACHed as schema `cache` on every connection; see
+store.cache). On PostgreSQL both groups of tables share the connection's schema
+(`schema_translate_map` maps `cache` away).
+
+SQLite is set up for a desktop app whose UI thread and workers share the files: WAL on both (readers
+never wait for the writer), `synchronous=FULL` (a decision, call or audit row survives a power cut),
 a busy timeout, foreign keys on, connections usable from any thread. Transactions are begun by us,
 not by the sqlite3 module, so that writers can take the write lock up front (`BEGIN IMMEDIATE`)
 instead of failing to upgrade a read lock half-way.
@@ -25,6 +30,7 @@ from sqlalchemy.pool import StaticPool
 
 from instructor_tui.store import errors
 from instructor_tui.store.errors import StoreError
+from instructor_tui.store.tables import CACHE_SCHEMA
 
 Dialect = Literal["sqlite", "postgresql"]
 BUSY_TIMEOUT_MS = 10_000
@@ -38,17 +44,32 @@ _BEGIN_OPTION = "instructor_tui_begin"
 class Store:
     """An open store. `url` is safe to show: its password, if any, is masked."""
 
-    def __init__(self, engine: Engine, dialect: Dialect, path: Path | None) -> None:
+    def __init__(
+        self, engine: Engine, dialect: Dialect, path: Path | None, cache_path: Path | None = None
+    ) -> None:
         self.engine = engine
         self.dialect: Dialect = dialect
         self.path = path
-        """The SQLite file, or None (PostgreSQL, in-memory SQLite)."""
+        """The SQLite journal file, or None (PostgreSQL, in-memory SQLite)."""
+        self.cache_path = cache_path
+        """The SQLite cache file beside the journal, or None (PostgreSQL, in-memory SQLite)."""
+        self.cache_was_rebuilt = False
+        """True when the cache file was found damaged on opening, set aside and replaced by an empty
+        one: the UI says so ("the local cache was damaged and has been rebuilt; it is being refilled
+        from the portal"); the journal (outbox, audit, calls, notes) was not touched."""
+        self.cache_set_aside: Path | None = None
+        """Where the damaged cache file went (kept, never deleted), when cache_was_rebuilt."""
         self.url = engine.url.render_as_string(hide_password=True)
 
     @property
     def where(self) -> str:
         """How messages name this store: the file, or the server URL without password."""
         return str(self.path) if self.path else self.url
+
+    @property
+    def cache_where(self) -> str:
+        """How messages name the cache: its file, or the server URL without password."""
+        return str(self.cache_path) if self.cache_path else self.where
 
     @contextmanager
     def read(self) -> Iterator[Connection]:
@@ -78,11 +99,11 @@ class Store:
             # Outside any transaction, on the driver's connection: SQLAlchemy would begin one.
             driver = conn.connection.driver_connection
             assert driver is not None
-            driver.execute(f"PRAGMA cache_size = -{BULK_CACHE_KIB}")
+            driver.execute(f"PRAGMA {CACHE_SCHEMA}.cache_size = -{BULK_CACHE_KIB}")
             try:
                 yield conn
             finally:
-                driver.execute(f"PRAGMA cache_size = -{CACHE_KIB}")
+                driver.execute(f"PRAGMA {CACHE_SCHEMA}.cache_size = -{CACHE_KIB}")
 
     @contextmanager
     def translate_errors(self) -> Iterator[None]:
@@ -103,8 +124,10 @@ class Store:
 
 
 def open_store(url: str) -> Store:
-    """Open (creating if needed) and migrate the store at `url`; raises StoreError."""
-    from instructor_tui.store.migrations import migrate  # migrations need Store: import late
+    """Open (creating if needed) and migrate the store at `url`, and bring its cache to the current
+    version (see store.cache); raises StoreError."""
+    from instructor_tui.store import cache  # both need Store: import late
+    from instructor_tui.store.migrations import migrate
 
     try:
         parsed = make_url(url)
@@ -119,6 +142,8 @@ def open_store(url: str) -> Store:
         raise StoreError(errors.UNSUPPORTED_URL, where=parsed.render_as_string(hide_password=True))
     try:
         migrate(store)
+        with store.write() as conn:
+            cache.ensure(conn, store.cache_where)
     except BaseException:
         store.close()
         raise
@@ -129,6 +154,10 @@ def _open_sqlite(url: URL) -> Store:
     database = url.database or ""
     memory = database in {"", ":memory:"} or database.startswith("file::memory:")
     path: Path | None = None
+    from instructor_tui.store import cache
+
+    cache_path: Path | None = None
+    set_aside: Path | None = None
     if memory:
         engine = create_engine(
             "sqlite://", connect_args={"check_same_thread": False}, poolclass=StaticPool, hide_parameters=True
@@ -136,13 +165,20 @@ def _open_sqlite(url: URL) -> Store:
     else:
         path = Path(database).expanduser().absolute()
         _create_private_file(path)
+        cache_path = cache.cache_file(path)
+        if not cache.probe(cache_path, BUSY_TIMEOUT_MS / 1000):
+            set_aside = cache.set_aside(cache_path)
+        _create_private_file(cache_path)
         engine = create_engine(
             url.set(database=str(path)),
             connect_args={"check_same_thread": False, "timeout": BUSY_TIMEOUT_MS / 1000},
             hide_parameters=True,  # errors and logs never carry applicants' data
         )
-    _configure_sqlite(engine)
-    return Store(engine, "sqlite", path)
+    _configure_sqlite(engine, cache_path)
+    store = Store(engine, "sqlite", path, cache_path)
+    store.cache_was_rebuilt = set_aside is not None
+    store.cache_set_aside = set_aside
+    return store
 
 
 def _create_private_file(path: Path) -> None:
@@ -162,17 +198,20 @@ def _create_private_file(path: Path) -> None:
         raise StoreError(errors.CANNOT_OPEN_FILE, path=str(path), reason=exc.strerror or str(exc)) from None
 
 
-def _configure_sqlite(engine: Engine) -> None:
+def _configure_sqlite(engine: Engine, cache_path: Path | None) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: sqlite3.Connection, _record: Any) -> None:
         dbapi_connection.isolation_level = None  # we emit BEGIN ourselves, see _on_begin
         cursor = dbapi_connection.cursor()
         try:
             cursor.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-            cursor.execute("PRAGMA journal_mode = WAL")
-            cursor.execute("PRAGMA synchronous = FULL")
             cursor.execute("PRAGMA foreign_keys = ON")
-            cursor.execute(f"PRAGMA cache_size = -{CACHE_KIB}")
+            cursor.execute(f"ATTACH DATABASE ? AS {CACHE_SCHEMA}", (str(cache_path) if cache_path else ":memory:",))
+            # Journal mode, durability and page cache are per database: set them on both.
+            for schema in ("main", CACHE_SCHEMA):
+                cursor.execute(f"PRAGMA {schema}.journal_mode = WAL")
+                cursor.execute(f"PRAGMA {schema}.synchronous = FULL")
+                cursor.execute(f"PRAGMA {schema}.cache_size = -{CACHE_KIB}")
         finally:
             cursor.close()
 
@@ -188,6 +227,8 @@ def _open_postgresql(url: URL) -> Store:
         raise StoreError(errors.UNSUPPORTED_URL, where=url.render_as_string(hide_password=True))
     engine = create_engine(
         url,
+        # One database: the cache tables sit beside the journal's, in the connection's schema.
+        execution_options={"schema_translate_map": {CACHE_SCHEMA: None}},
         pool_pre_ping=True,  # a team server restarts; don't hand out dead connections
         hide_parameters=True,  # errors and logs never carry applicants' data
         connect_args={"connect_timeout": PG_CONNECT_TIMEOUT_S, "application_name": "instructor-tui"},

@@ -15,6 +15,10 @@ SCHEMA_TOO_NEW = (
     "The database {where} has schema version {found}, newer than this program knows ({known}); "
     "update instructor-tui."
 )
+CACHE_TOO_NEW = (
+    "The local cache {where} was written by a newer version of instructor-tui (cache version {found}, "
+    "this program knows {known}); update instructor-tui."
+)
 SCHEMA_BROKEN = "The database {where} has an unreadable schema version table: {reason}"
 MIGRATION_FAILED = "Updating the database {where} to schema version {version} failed: {reason}"
 UNSUPPORTED_URL = "Unsupported database URL {where}: use sqlite:///path or postgresql+psycopg://…"
@@ -26,6 +30,7 @@ TEMPLATES = (
     NOT_A_DATABASE,
     PERMISSION_DENIED,
     SCHEMA_TOO_NEW,
+    CACHE_TOO_NEW,
     SCHEMA_BROKEN,
     MIGRATION_FAILED,
     UNSUPPORTED_URL,

@@ -14,26 +14,35 @@ from __future__ import annotations
 
 from sqlalchemy import Connection, TextClause, text
 
+# The index and its triggers live in the attached cache database, beside `dossier`; inside a
+# trigger body (and for FTS5's content table) unqualified names resolve in the trigger's own database.
 SQLITE_CREATE = (
-    "CREATE VIRTUAL TABLE dossier_fts USING fts5("
+    "CREATE VIRTUAL TABLE cache.dossier_fts USING fts5("
     "search_text, content='dossier', content_rowid='seq', "
     "tokenize='unicode61 remove_diacritics 2', prefix='2 3')",
-    "CREATE TRIGGER dossier_fts_insert AFTER INSERT ON dossier BEGIN "
-    "INSERT INTO dossier_fts(rowid, search_text) VALUES (new.seq, new.search_text); END",
-    "CREATE TRIGGER dossier_fts_delete AFTER DELETE ON dossier BEGIN "
-    "INSERT INTO dossier_fts(dossier_fts, rowid, search_text) VALUES ('delete', old.seq, old.search_text); "
-    "END",
-    "CREATE TRIGGER dossier_fts_update AFTER UPDATE OF search_text ON dossier "
-    "WHEN old.search_text IS NOT new.search_text BEGIN "
-    "INSERT INTO dossier_fts(dossier_fts, rowid, search_text) VALUES ('delete', old.seq, old.search_text); "
-    "INSERT INTO dossier_fts(rowid, search_text) VALUES (new.seq, new.search_text); END",
+    *(f"CREATE TRIGGER cache.{name} {body}" for name, body in (
+        ("dossier_fts_insert",
+         "AFTER INSERT ON dossier BEGIN "
+         "INSERT INTO dossier_fts(rowid, search_text) VALUES (new.seq, new.search_text); END"),
+        ("dossier_fts_delete",
+         "AFTER DELETE ON dossier BEGIN "
+         "INSERT INTO dossier_fts(dossier_fts, rowid, search_text) VALUES ('delete', old.seq, old.search_text); "
+         "END"),
+        ("dossier_fts_update",
+         "AFTER UPDATE OF search_text ON dossier "
+         "WHEN old.search_text IS NOT new.search_text BEGIN "
+         "INSERT INTO dossier_fts(dossier_fts, rowid, search_text) VALUES ('delete', old.seq, old.search_text); "
+         "INSERT INTO dossier_fts(rowid, search_text) VALUES (new.seq, new.search_text); END"),
+    )),
 )
-SQLITE_DROP = (
-    "DROP TRIGGER IF EXISTS dossier_fts_insert",
-    "DROP TRIGGER IF EXISTS dossier_fts_delete",
-    "DROP TRIGGER IF EXISTS dossier_fts_update",
-    "DROP TABLE IF EXISTS dossier_fts",
+SQLITE_TRIGGERS = SQLITE_CREATE[1:]
+SQLITE_DROP_TRIGGERS = (
+    "DROP TRIGGER IF EXISTS cache.dossier_fts_insert",
+    "DROP TRIGGER IF EXISTS cache.dossier_fts_delete",
+    "DROP TRIGGER IF EXISTS cache.dossier_fts_update",
 )
+SQLITE_DROP = (*SQLITE_DROP_TRIGGERS, "DROP TABLE IF EXISTS cache.dossier_fts")
+SQLITE_REBUILD = "INSERT INTO cache.dossier_fts(dossier_fts) VALUES ('rebuild')"
 PG_TSVECTOR = "to_tsvector('simple', dossier.search_text)"
 PG_CREATE = (f"CREATE INDEX ix_dossier_search ON dossier USING gin ({PG_TSVECTOR})",)
 PG_DROP = ("DROP INDEX IF EXISTS ix_dossier_search",)
@@ -53,7 +62,7 @@ def match_clause(dialect: str, expression: str) -> TextClause:
     """A WHERE condition on `dossier` for a match expression from `search.fts5_expression` or
     `search.tsquery_expression` (passed as a bound parameter, never spliced into the SQL)."""
     if dialect == "sqlite":
-        sql = "dossier.seq IN (SELECT rowid FROM dossier_fts WHERE dossier_fts MATCH :search_match)"
+        sql = "dossier.seq IN (SELECT rowid FROM cache.dossier_fts WHERE dossier_fts MATCH :search_match)"
     else:
         # The literal 'simple' (not a parameter) so the planner matches the expression index.
         sql = f"{PG_TSVECTOR} @@ to_tsquery('simple', :search_match)"

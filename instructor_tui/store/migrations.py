@@ -1,4 +1,7 @@
-"""Ordered schema migrations, recorded in `schema_version`.
+"""Ordered schema migrations of the journal, recorded in `schema_version`.
+
+Only the journal (outbox, audit_event, call_log, note: what the portal cannot give back) is migrated;
+the cache tables are versioned by a stamp and recreated when it changes (store.cache).
 
 Each migration runs once, in order, in the same transaction as its version row. Two processes
 starting together are serialised: on PostgreSQL by a transaction-level advisory lock, on SQLite by
@@ -8,8 +11,9 @@ newer than the code is refused rather than used half-understood.
 To change the schema: change tables.py AND append a migration that brings a database at the
 previous version to the new shape (ALTER TABLE…). Migration 1 creates the tables from tables.py,
 so once a second migration exists, migration 1 must be frozen as explicit DDL of the version-1
-shape; tests/store/test_migrations.py upgrades a recorded version-1 database and compares it with
-a fresh one, which catches a forgotten migration.
+shape; tests/store/test_migrations.py upgrades a recorded version-1 journal and compares it with
+a fresh one, which catches a forgotten migration. (Migration 1 was restated, before any release, when
+the cache moved to its own file.)
 """
 
 from __future__ import annotations
@@ -21,25 +25,15 @@ from datetime import UTC, datetime
 from sqlalchemy import Connection, func, insert, select
 from sqlalchemy.exc import DBAPIError
 
-from instructor_tui.store import errors, fts, tables
+from instructor_tui.store import errors, tables
 from instructor_tui.store.engine import Store, translate
 from instructor_tui.store.errors import StoreError
 
 PG_LOCK_KEY = 0x1A57_0C7E
 """Arbitrary constant naming the migration lock among the database's advisory locks."""
 
-# Every table of the store except schema_version, in creation order.
-STORE_TABLES = (
-    tables.dossier_table,
-    tables.dossier_detail_table,
-    tables.attachment_table,
-    tables.sync_cursor_table,
-    tables.scheme_table,
-    tables.outbox_table,
-    tables.audit_event_table,
-    tables.call_table,
-    tables.note_table,
-)
+STORE_TABLES = tables.JOURNAL_TABLES
+"""Every migrated table except schema_version, in creation order."""
 
 
 @dataclass(frozen=True)
@@ -52,12 +46,9 @@ class Migration:
 def _v1_initial(conn: Connection) -> None:
     # checkfirst=False: a foreign table of the same name is an error, not silently adopted.
     tables.SQLModel.metadata.create_all(conn, tables=list(STORE_TABLES), checkfirst=False)
-    fts.create_search_index(conn)
 
 
-MIGRATIONS: tuple[Migration, ...] = (
-    Migration(1, "dossier cache, attachments, cursors, outbox, audit, calls, notes, full-text index", _v1_initial),
-)
+MIGRATIONS: tuple[Migration, ...] = (Migration(1, "outbox, audit trail, calls, notes", _v1_initial),)
 LATEST_VERSION = MIGRATIONS[-1].version
 
 

@@ -1,9 +1,16 @@
 """The store's tables, declared once for SQLite and PostgreSQL.
 
+Two groups of tables. The **journal** (outbox, audit_event, call_log, note, schema_version) holds
+what only this program knows and is never lost: real, ordered migrations (store.migrations). The
+**cache** (dossier, dossier_detail, attachment, sync_cursor, scheme, cache_version and the full-text
+index) holds what the portal can always send again; its tables carry `schema="cache"`: on SQLite
+that is a second file ATTACHed as `cache` on every connection (a damaged cache can be set aside and
+rebuilt without touching the journal), on PostgreSQL the engine maps it to the connection's own
+schema (`schema_translate_map`). The cache is versioned by a stamp (store.cache), not migrated.
+Nothing in the journal references the cache by foreign key.
+
 The dossier cache keeps the queue's columns as real, indexed columns (the queue screen sorts,
-filters and pages on them in SQL) and the full domain Dossier as JSON text in `detail`. The cache
-can always be rebuilt from the portal; the outbox, audit, calls and notes never can, so nothing in
-them references the cache by foreign key.
+filters and pages on them in SQL) and the full domain Dossier as JSON text in `detail`.
 
 Timestamps are aware UTC datetimes (stored naive UTC, see `_types.UTCDateTime`). Strings the queue
 sorts on use the bytewise "C" collation on PostgreSQL so that the order is the same as SQLite's.
@@ -31,6 +38,9 @@ def _col(type_: Any, *, nullable: bool = False, **kwargs: Any) -> Any:
 
 
 _FILTER_COLUMNS = ("scheme", "state", "assigned_to", "submitted_at")
+CACHE_SCHEMA = "cache"
+"""The schema name of the cache tables (the attached file on SQLite, mapped away on PostgreSQL)."""
+_IN_CACHE = {"schema": CACHE_SCHEMA}
 
 
 class DossierRow(SQLModel, table=True):
@@ -80,6 +90,7 @@ class DossierRow(SQLModel, table=True):
         # Counts per state and per scheme, and the usual view (one scheme, oldest first), from
         # the index alone.
         Index("ix_dossier_scheme", "scheme", "state", "assigned_to", "submitted_at", "id"),
+        _IN_CACHE,
     )
 
 
@@ -88,9 +99,10 @@ class DossierDetailRow(SQLModel, table=True):
     table so that scanning and filtering queue rows never reads it."""
 
     __tablename__ = "dossier_detail"
+    __table_args__ = _IN_CACHE
 
     dossier_id: str = Field(
-        sa_column=Column(SortableText, ForeignKey("dossier.id", ondelete="CASCADE"), primary_key=True)
+        sa_column=Column(SortableText, ForeignKey(f"{CACHE_SCHEMA}.dossier.id", ondelete="CASCADE"), primary_key=True)
     )
     detail: str = _col(Text)
 
@@ -99,9 +111,10 @@ class AttachmentRow(SQLModel, table=True):
     """Metadata of a dossier's attachment; `local_path` is set once the file is downloaded."""
 
     __tablename__ = "attachment"
+    __table_args__ = _IN_CACHE
 
     dossier_id: str = Field(
-        sa_column=Column(SortableText, ForeignKey("dossier.id", ondelete="CASCADE"), primary_key=True)
+        sa_column=Column(SortableText, ForeignKey(f"{CACHE_SCHEMA}.dossier.id", ondelete="CASCADE"), primary_key=True)
     )
     id: str = Field(sa_column=Column(SortableText, primary_key=True))
     filename: str = _col(String)
@@ -117,6 +130,7 @@ class SyncCursorRow(SQLModel, table=True):
     """Where the last pull stopped, per scope ("dossiers:velo-electrique")."""
 
     __tablename__ = "sync_cursor"
+    __table_args__ = _IN_CACHE
 
     scope: str = Field(sa_column=Column(String, primary_key=True))
     cursor: str | None = _col(String, nullable=True)
@@ -129,11 +143,21 @@ class SchemeRow(SQLModel, table=True):
     and amounts work before the next sync reaches the portal."""
 
     __tablename__ = "scheme"
+    __table_args__ = _IN_CACHE
 
     code: str = Field(sa_column=Column(SortableText, primary_key=True))
     detail: str = _col(Text)
     updated_at: datetime = _col(UTCDateTime)
     """When this description was received from the portal."""
+
+
+class CacheVersionRow(SQLModel, table=True):
+    """The cache's format stamp (store.cache.CACHE_VERSION): one row."""
+
+    __tablename__ = "cache_version"
+    __table_args__ = _IN_CACHE
+
+    version: int = Field(sa_column=Column(Integer, primary_key=True, autoincrement=False))
 
 
 class OutboxStatus(StrEnum):
@@ -231,6 +255,7 @@ dossier_detail_table = DossierDetailRow.__table__  # type: ignore[attr-defined]
 attachment_table = AttachmentRow.__table__  # type: ignore[attr-defined]
 sync_cursor_table = SyncCursorRow.__table__  # type: ignore[attr-defined]
 scheme_table = SchemeRow.__table__  # type: ignore[attr-defined]
+cache_version_table = CacheVersionRow.__table__  # type: ignore[attr-defined]
 outbox_table = OutboxRow.__table__  # type: ignore[attr-defined]
 audit_event_table = AuditEventRow.__table__  # type: ignore[attr-defined]
 call_table = CallRow.__table__  # type: ignore[attr-defined]
@@ -238,4 +263,6 @@ note_table = NoteRow.__table__  # type: ignore[attr-defined]
 schema_version_table = SchemaVersionRow.__table__  # type: ignore[attr-defined]
 
 CACHE_TABLES = (dossier_table, dossier_detail_table, attachment_table, sync_cursor_table, scheme_table)
-"""What rebuild_cache drops and recreates; everything else is kept."""
+"""What rebuild_cache drops and recreates (in this order; dropped in reverse); the journal is kept."""
+JOURNAL_TABLES = (outbox_table, audit_event_table, call_table, note_table)
+"""The journal's tables besides schema_version, in creation order: created by migrations only."""

@@ -12,12 +12,17 @@ from instructor_tui.store import errors as store_errors
 def test_sqlite_file_is_private_in_a_private_directory(tmp_path):
     path = tmp_path / "new" / "deeper" / "db.sqlite3"
     opened = open_store(f"sqlite:///{path}")
-    opened.close()
-    assert stat.S_IMODE(path.stat().st_mode) == 0o600
-    assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
-    for sidecar in (path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
-        if sidecar.exists():
+    assert opened.cache_path == path.with_name("db.cache.sqlite3")
+    with opened.write() as conn:  # writes to both files make their WAL files
+        conn.exec_driver_sql("INSERT INTO cache.sync_cursor (scope) VALUES ('x')")
+        conn.exec_driver_sql("INSERT INTO note (dossier_id, at, author, text) VALUES ('d', '2022-01-01', 'a', 't')")
+    for file in (path, opened.cache_path):
+        assert stat.S_IMODE(file.stat().st_mode) == 0o600
+        for sidecar in (file.with_name(file.name + "-wal"), file.with_name(file.name + "-shm")):
+            assert sidecar.exists()
             assert stat.S_IMODE(sidecar.stat().st_mode) & 0o077 == 0
+    opened.close()
+    assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
 
 
 def test_existing_world_readable_file_is_tightened(tmp_path):
@@ -28,10 +33,11 @@ def test_existing_world_readable_file_is_tightened(tmp_path):
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
 
 
-def test_sqlite_pragmas(store):
+@pytest.mark.parametrize("schema", ["main", "cache"])
+def test_sqlite_pragmas(store, schema):
     with store.read() as conn:
-        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
-        assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 2  # FULL
+        assert conn.exec_driver_sql(f"PRAGMA {schema}.journal_mode").scalar() == "wal"
+        assert conn.exec_driver_sql(f"PRAGMA {schema}.synchronous").scalar() == 2  # FULL
         assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
         assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() > 0
     assert store.dialect == "sqlite"

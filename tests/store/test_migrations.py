@@ -8,6 +8,7 @@ from sqlalchemy import func, insert, inspect, select
 
 from instructor_tui.store import LATEST_VERSION, StoreError, open_store, tables
 from instructor_tui.store import errors as store_errors
+from instructor_tui.store.cache import CACHE_VERSION, cache_file
 from instructor_tui.store.migrations import MIGRATIONS, STORE_TABLES, migrate
 
 SCHEMA_V1 = Path(__file__).parent / "data" / "schema_v1.sqlite.sql"
@@ -23,10 +24,20 @@ def test_migrations_are_numbered_one_by_one():
     assert LATEST_VERSION == len(MIGRATIONS)
 
 
+def _cache_schema(store) -> str | None:
+    return "cache" if store.dialect == "sqlite" else None
+
+
 def test_fresh_store_is_at_the_latest_version_with_every_table(any_store):
     assert _versions(any_store) == list(range(1, LATEST_VERSION + 1))
-    names = set(inspect(any_store.engine).get_table_names())
-    assert {t.name for t in STORE_TABLES} | {"schema_version"} <= names
+    inspector = inspect(any_store.engine)
+    journal = set(inspector.get_table_names())
+    assert {t.name for t in STORE_TABLES} | {"schema_version"} <= journal
+    cached = set(inspector.get_table_names(schema=_cache_schema(any_store)))
+    assert {t.name for t in tables.CACHE_TABLES} | {"cache_version"} <= cached
+    if any_store.dialect == "sqlite":  # two files: no cache table in the journal, and the reverse
+        assert not journal & {t.name for t in tables.CACHE_TABLES}
+        assert not cached & {t.name for t in STORE_TABLES}
 
 
 def test_migrated_columns_match_the_declared_tables(any_store):
@@ -34,6 +45,10 @@ def test_migrated_columns_match_the_declared_tables(any_store):
     for table in STORE_TABLES:
         declared = {c.name for c in table.columns}
         assert {c["name"] for c in inspector.get_columns(table.name)} == declared, table.name
+    for table in tables.CACHE_TABLES:
+        declared = {c.name for c in table.columns}
+        found = inspector.get_columns(table.name, schema=_cache_schema(any_store))
+        assert {c["name"] for c in found} == declared, table.name
 
 
 def test_migrating_again_is_a_no_op(any_store):
@@ -86,7 +101,7 @@ def test_a_newer_schema_is_refused_on_postgresql(pg_url):
 def test_a_foreign_table_of_the_same_name_is_not_adopted(tmp_path):
     path = tmp_path / "other.sqlite3"
     conn = sqlite3.connect(path)
-    conn.execute("CREATE TABLE dossier (whatever TEXT)")
+    conn.execute("CREATE TABLE note (whatever TEXT)")
     conn.commit()
     conn.close()
     with pytest.raises(StoreError) as info:
@@ -109,8 +124,8 @@ def _schema_objects(path: Path) -> set[tuple[str, str, str]]:
     return {(t, n, " ".join(s.split())) for t, n, s in rows}
 
 
-def test_a_recorded_version_1_database_upgrades_to_the_fresh_schema(tmp_path):
-    """Catches a change to tables.py that forgot its migration."""
+def test_a_recorded_version_1_journal_upgrades_to_the_fresh_schema(tmp_path):
+    """Catches a change to a journal table in tables.py that forgot its migration."""
     old = tmp_path / "v1.sqlite3"
     conn = sqlite3.connect(old)
     conn.executescript(SCHEMA_V1.read_text())
@@ -123,6 +138,22 @@ def test_a_recorded_version_1_database_upgrades_to_the_fresh_schema(tmp_path):
     fresh = tmp_path / "fresh.sqlite3"
     open_store(f"sqlite:///{fresh}").close()
     assert _schema_objects(old) == _schema_objects(fresh)
+    assert {name for _t, name, _s in _schema_objects(old)} >= {"outbox", "audit_event", "call_log", "note"}
+
+
+def test_the_cache_schema_is_the_one_recorded_for_its_version(tmp_path):
+    """Catches a change to a cache table (or the full-text index) that forgot to bump CACHE_VERSION:
+    record the new shape as data/cache_v<N>.sqlite.sql when bumping it."""
+    recorded = tmp_path / "recorded.sqlite3"
+    conn = sqlite3.connect(recorded)
+    conn.executescript((SCHEMA_V1.parent / f"cache_v{CACHE_VERSION}.sqlite.sql").read_text())
+    conn.close()
+    journal = tmp_path / "fresh.sqlite3"
+    open_store(f"sqlite:///{journal}").close()
+    fresh = cache_file(journal)
+    assert _schema_objects(fresh) == _schema_objects(recorded)
+    names = {name for _t, name, _s in _schema_objects(fresh)}
+    assert {"dossier", "dossier_fts", "dossier_fts_insert", "cache_version"} <= names
 
 
 def _open_concurrently(url: str, count: int) -> list[BaseException]:

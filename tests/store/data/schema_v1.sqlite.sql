@@ -1,51 +1,9 @@
--- The SQLite schema at version 1, as migration 1 made it (recorded; never edit).
+-- The SQLite journal at version 1, as migration 1 made it (recorded; never edit).
 CREATE TABLE schema_version (
 	version INTEGER NOT NULL, 
 	description VARCHAR NOT NULL, 
 	applied_at DATETIME NOT NULL, 
 	PRIMARY KEY (version)
-);
-CREATE TABLE dossier (
-	seq INTEGER NOT NULL, 
-	id VARCHAR NOT NULL, 
-	number VARCHAR NOT NULL, 
-	scheme VARCHAR NOT NULL, 
-	state VARCHAR NOT NULL, 
-	applicant_name VARCHAR NOT NULL, 
-	applicant_name_sort VARCHAR NOT NULL, 
-	email VARCHAR NOT NULL, 
-	phone VARCHAR NOT NULL, 
-	city VARCHAR NOT NULL, 
-	postcode VARCHAR NOT NULL, 
-	submitted_at DATETIME NOT NULL, 
-	updated_at DATETIME NOT NULL, 
-	state_changed_at DATETIME, 
-	requested_cents BIGINT NOT NULL, 
-	assigned_to VARCHAR DEFAULT '' NOT NULL, 
-	version VARCHAR NOT NULL, 
-	search_text TEXT NOT NULL, 
-	PRIMARY KEY (seq), 
-	UNIQUE (id)
-);
-CREATE INDEX ix_dossier_state ON dossier (state, id, scheme, assigned_to, submitted_at);
-CREATE INDEX ix_dossier_name ON dossier (applicant_name_sort, id, scheme, state, assigned_to, submitted_at);
-CREATE INDEX ix_dossier_number ON dossier (number, id, scheme, state, assigned_to, submitted_at);
-CREATE INDEX ix_dossier_scheme ON dossier (scheme, state, assigned_to, submitted_at, id);
-CREATE INDEX ix_dossier_updated ON dossier (updated_at, id, scheme, state, assigned_to, submitted_at);
-CREATE INDEX ix_dossier_submitted ON dossier (submitted_at, id, scheme, state, assigned_to);
-CREATE INDEX ix_dossier_amount ON dossier (requested_cents, id, scheme, state, assigned_to, submitted_at);
-CREATE TABLE sync_cursor (
-	scope VARCHAR NOT NULL, 
-	cursor VARCHAR, 
-	updated_since DATETIME, 
-	last_sync_at DATETIME, 
-	PRIMARY KEY (scope)
-);
-CREATE TABLE scheme (
-	code VARCHAR NOT NULL, 
-	detail TEXT NOT NULL, 
-	updated_at DATETIME NOT NULL, 
-	PRIMARY KEY (code)
 );
 CREATE TABLE outbox (
 	id INTEGER NOT NULL, 
@@ -107,26 +65,3 @@ CREATE TABLE note (
 	PRIMARY KEY (id)
 );
 CREATE INDEX ix_note_dossier_id ON note (dossier_id);
-CREATE TABLE dossier_detail (
-	dossier_id VARCHAR NOT NULL, 
-	detail TEXT NOT NULL, 
-	PRIMARY KEY (dossier_id), 
-	FOREIGN KEY(dossier_id) REFERENCES dossier (id) ON DELETE CASCADE
-);
-CREATE TABLE attachment (
-	dossier_id VARCHAR NOT NULL, 
-	id VARCHAR NOT NULL, 
-	filename VARCHAR NOT NULL, 
-	content_type VARCHAR NOT NULL, 
-	size BIGINT NOT NULL, 
-	sha256 VARCHAR NOT NULL, 
-	document_type VARCHAR DEFAULT '' NOT NULL, 
-	local_path VARCHAR, 
-	downloaded_at DATETIME, 
-	PRIMARY KEY (dossier_id, id), 
-	FOREIGN KEY(dossier_id) REFERENCES dossier (id) ON DELETE CASCADE
-);
-CREATE VIRTUAL TABLE dossier_fts USING fts5(search_text, content='dossier', content_rowid='seq', tokenize='unicode61 remove_diacritics 2', prefix='2 3');
-CREATE TRIGGER dossier_fts_insert AFTER INSERT ON dossier BEGIN INSERT INTO dossier_fts(rowid, search_text) VALUES (new.seq, new.search_text); END;
-CREATE TRIGGER dossier_fts_delete AFTER DELETE ON dossier BEGIN INSERT INTO dossier_fts(dossier_fts, rowid, search_text) VALUES ('delete', old.seq, old.search_text); END;
-CREATE TRIGGER dossier_fts_update AFTER UPDATE OF search_text ON dossier WHEN old.search_text IS NOT new.search_text BEGIN INSERT INTO dossier_fts(dossier_fts, rowid, search_text) VALUES ('delete', old.seq, old.search_text); INSERT INTO dossier_fts(rowid, search_text) VALUES (new.seq, new.search_text); END;
