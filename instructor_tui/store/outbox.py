@@ -261,12 +261,15 @@ def claim_due(
     instructor's, and only their own token may send them)."""
     when = now or _utcnow()
     with store.write() as conn:
-        rows = conn.execute(
+        due = (
             select(_O)
             .where(_O.c.status == OutboxStatus.PENDING.value, _O.c.not_before <= when)
             .order_by(_O.c.not_before, _O.c.id)
             .limit(limit if actor is None else max(limit * 10, 200))
-        ).all()
+        )
+        if conn.dialect.name == "postgresql":  # concurrent senders share the work instead of waiting
+            due = due.with_for_update(skip_locked=True)
+        rows = conn.execute(due).all()
         claimed: list[OutboxEntry] = []
         for row in rows:
             entry = _entry(row)

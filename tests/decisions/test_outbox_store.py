@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -11,7 +12,7 @@ from sqlalchemy.exc import DBAPIError
 
 from instructor_tui.domain.decisions import Decision
 from instructor_tui.store import StoreError, tables
-from instructor_tui.store.audit import append_event, verify_chain
+from instructor_tui.store.audit import append_event, canonical_event, event_hash, verify_chain
 from instructor_tui.store.outbox import (
     DecisionAlreadyPending,
     OutboxStatus,
@@ -242,12 +243,10 @@ def test_verify_chain_detects_a_deleted_row_and_a_rehashed_forgery(any_store):
         conn.execute(delete(_A).where(_A.c.id == second))
     assert verify_chain(any_store) == 1
     # A forger who recomputes the edited row's own hash still breaks the next link.
-    fresh = rows(any_store, _A)
     with any_store.write() as conn:
         conn.execute(delete(_A))
     _chain(any_store)
     fresh = rows(any_store, _A)
-    from instructor_tui.store.audit import canonical_event, event_hash
     forged = {"field": "nothing", "n": 1, "é": "ü"}
     row = fresh[1]
     digest = event_hash(row.prev_hash, canonical_event(actor=row.actor, kind=row.kind, dossier_id=row.dossier_id,
@@ -255,3 +254,52 @@ def test_verify_chain_detects_a_deleted_row_and_a_rehashed_forgery(any_store):
     with any_store.write() as conn:
         conn.execute(update(_A).where(_A.c.id == row.id).values(payload=forged, hash=digest))
     assert verify_chain(any_store) == 2
+
+
+# --- concurrency (threads; on PostgreSQL, separate sessions) --------------------------------------
+
+
+def _together(n, work):
+    barrier = threading.Barrier(n)
+    outcomes: list = [None] * n
+
+    def run(i):
+        barrier.wait()
+        try:
+            outcomes[i] = work(i)
+        except Exception as exc:  # noqa: BLE001 - the test looks at what each thread got
+            outcomes[i] = exc
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    return outcomes
+
+
+def test_concurrent_decisions_on_one_dossier_only_one_is_recorded(any_store):
+    outcomes = _together(6, lambda i: record(any_store, decision=Decision.dismiss(f"raison {i}")))
+    recorded = [o for o in outcomes if not isinstance(o, Exception)]
+    refused = [o for o in outcomes if isinstance(o, DecisionAlreadyPending)]
+    assert len(recorded) == 1 and len(refused) == 5
+    assert count(any_store, _O) == 1 and count(any_store, _A) == 1
+    assert verify_chain(any_store) is None
+
+
+def test_concurrent_senders_never_claim_an_entry_twice(any_store):
+    entries = [record(any_store, dossier_id=f"d{i}") for i in range(12)]
+    outcomes = _together(4, lambda _i: claim_due(any_store, T0 + timedelta(minutes=1), limit=5))
+    claimed = [e.id for o in outcomes for e in o]
+    assert len(claimed) == len(set(claimed)) and claimed
+    rest = [e.id for e in claim_due(any_store, T0 + timedelta(minutes=1), limit=20)]
+    assert sorted(claimed + rest) == sorted(e.id for e in entries)
+
+
+def test_concurrent_audit_appends_keep_one_chain(any_store):
+    def append(i):
+        with any_store.write() as conn:
+            append_event(conn, actor=f"u{i}", kind="k", payload={"i": i})
+
+    assert all(o is None for o in _together(6, append))
+    assert count(any_store, _A) == 6 and verify_chain(any_store) is None
