@@ -9,12 +9,11 @@ No Textual here, and nothing from `demo`. What the app and the CLI use:
 - `AttachmentCache(connector, paths.attachments_dir(profile), recorder=StoreSink(store))`.
 """
 
+from instructor_tui.domain.decisions import Decision, DecisionKind
 from instructor_tui.portal.attachments import AttachmentCache, AttachmentTooLarge, PrefetchReport
 from instructor_tui.portal.connector import (
     Conflict,
     CursorExpired,
-    Decision,
-    DecisionKind,
     DeletedDossier,
     DeletedPage,
     DossierPage,

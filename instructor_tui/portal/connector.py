@@ -9,12 +9,13 @@ an HTTP status or a GraphQL error returned as data — is mapped onto the except
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from typing import Any, Protocol, runtime_checkable
 
+from instructor_tui.domain.decisions import Decision
 from instructor_tui.domain.models import Attachment, Dossier, Scheme
 
 
@@ -75,50 +76,6 @@ class DeletedPage:
     @property
     def position(self) -> str | None:
         return self.resume_cursor or self.next_cursor
-
-
-class DecisionKind(StrEnum):
-    APPROVE = "approve"
-    REJECT = "reject"
-    REQUEST_DOCUMENTS = "request_documents"
-    DISMISS = "dismiss"
-
-
-@dataclass(frozen=True, slots=True)
-class Decision:
-    """What the instructor decided; built through the class methods, which enforce each kind's fields."""
-
-    kind: DecisionKind
-    amount_cents: int | None = None
-    reason: str = ""
-    """Reject/dismiss: the motivation sent to the applicant (a reject reason code or free text)."""
-    documents: tuple[str, ...] = ()
-    """Request documents: the scheme's required-document codes still missing."""
-    message: str = ""
-
-    @classmethod
-    def approve(cls, amount_cents: int, message: str = "") -> Decision:
-        if amount_cents <= 0:
-            raise ValueError("an approval needs a positive amount")
-        return cls(DecisionKind.APPROVE, amount_cents=amount_cents, message=message)
-
-    @classmethod
-    def reject(cls, reason: str, message: str = "") -> Decision:
-        if not reason.strip():
-            raise ValueError("a rejection needs a reason")
-        return cls(DecisionKind.REJECT, reason=reason, message=message)
-
-    @classmethod
-    def request_documents(cls, documents: Sequence[str], message: str) -> Decision:
-        if not documents:
-            raise ValueError("a request for documents needs at least one document")
-        return cls(DecisionKind.REQUEST_DOCUMENTS, documents=tuple(documents), message=message)
-
-    @classmethod
-    def dismiss(cls, reason: str, message: str = "") -> Decision:
-        if not reason.strip():
-            raise ValueError("a dismissal needs a reason")
-        return cls(DecisionKind.DISMISS, reason=reason, message=message)
 
 
 @dataclass(frozen=True, slots=True)

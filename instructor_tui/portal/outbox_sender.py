@@ -24,7 +24,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal, TypeVar
 
-from instructor_tui.domain.decisions import Decision
 from instructor_tui.domain.models import Dossier
 from instructor_tui.i18n import N_, _
 from instructor_tui.portal import connector as pc
@@ -71,19 +70,6 @@ def _utcnow() -> datetime:
 def backoff(attempts: int) -> float:
     """Seconds before retrying an entry tried `attempts` times: 2, 4, 8… capped at five minutes."""
     return min(BACKOFF_MAX_S, BACKOFF_INITIAL_S * 2 ** max(0, attempts - 1))
-
-
-def to_portal_decision(decision: Decision) -> pc.Decision:
-    """The connector's Decision for ours: the same fields (identity once the connector uses ours)."""
-    if isinstance(decision, pc.Decision):
-        return decision
-    return pc.Decision(
-        pc.DecisionKind(decision.kind.value),
-        amount_cents=decision.amount_cents,
-        reason=decision.reason,
-        documents=tuple(decision.documents),
-        message=decision.message,
-    )
 
 
 def conflict_changes(
@@ -166,7 +152,7 @@ class OutboxSender:
     async def _send(self, entry: OutboxEntry) -> SendResult:
         try:
             dossier = await self.connector.decide(
-                entry.dossier_id, entry.dossier_version, to_portal_decision(entry.decision), entry.idempotency_key
+                entry.dossier_id, entry.dossier_version, entry.decision, entry.idempotency_key
             )
         except (pc.Conflict, pc.StaleVersion) as exc:
             self.online, self.needs_token = True, False

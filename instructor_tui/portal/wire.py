@@ -13,6 +13,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any, TypeVar
 
+from instructor_tui.domain.decisions import Decision, DecisionKind
 from instructor_tui.domain.models import (
     Address,
     Applicant,
@@ -25,8 +26,6 @@ from instructor_tui.domain.models import (
 )
 from instructor_tui.domain.states import DossierState
 from instructor_tui.portal.connector import (
-    Decision,
-    DecisionKind,
     DeletedDossier,
     DeletedPage,
     DossierPage,

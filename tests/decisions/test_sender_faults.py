@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from instructor_tui.domain.decisions import Decision
+from instructor_tui.domain.decisions import Decision, DecisionKind
 from instructor_tui.domain.models import Address, Applicant, ApplicantKind, Dossier
 from instructor_tui.domain.states import DossierState
 from instructor_tui.portal import connector as pc
@@ -86,7 +86,7 @@ async def test_the_decision_is_sent_as_recorded_with_its_key_and_version(store, 
     assert result.outcome == "sent"
     [(dossier_id, version, sent, key)] = connector.calls
     assert (dossier_id, version, key) == ("d1", "v1", entry.idempotency_key)
-    assert isinstance(sent, pc.Decision) and sent.kind is pc.DecisionKind.REQUEST_DOCUMENTS
+    assert sent == entry.decision and sent.kind is DecisionKind.REQUEST_DOCUMENTS
     assert sent.documents == ("invoice", "tax_notice") and sent.message == "Merci"
     # Every store call went through to_thread (the event loop never blocks on the database).
     assert threads == ["claim_due", "mark_sent", "upsert_dossiers"]

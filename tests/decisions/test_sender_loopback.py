@@ -13,7 +13,7 @@ from instructor_tui.domain.decisions import Decision, DecisionKind, target_state
 from instructor_tui.domain.states import DossierState
 from instructor_tui.portal.connector import Decision as WireDecision
 from instructor_tui.portal.http_client import PortalV1Connector
-from instructor_tui.portal.outbox_sender import OutboxSender, to_portal_decision
+from instructor_tui.portal.outbox_sender import OutboxSender
 from instructor_tui.portal.retry import RetryPolicy
 from instructor_tui.store import get_dossier, upsert_dossiers
 from instructor_tui.store.outbox import (
@@ -157,7 +157,7 @@ async def test_crash_after_sending_before_the_answer_the_portal_replays(instruct
     entry = _record(store, dossier, Decision.dismiss("Désistement du demandeur par téléphone"), clock, delay=0)
     [claimed] = claim_due(store, clock())
     # The process sent it (the portal took it) and died before writing the answer down.
-    await instructor.decide(claimed.dossier_id, claimed.dossier_version, to_portal_decision(claimed.decision),
+    await instructor.decide(claimed.dossier_id, claimed.dossier_version, claimed.decision,
                             claimed.idempotency_key)
     assert get_entry(store, entry.id).status is OutboxStatus.SENDING
     # Next start.
