@@ -54,6 +54,14 @@ _PIL_FORMATS = {
     "image/tiff": "TIFF",
 }
 
+_PIL_PLUGINS = {
+    "PNG": "PngImagePlugin",
+    "JPEG": "JpegImagePlugin",
+    "GIF": "GifImagePlugin",
+    "WEBP": "WebPImagePlugin",
+    "TIFF": "TiffImagePlugin",
+}
+
 
 class Unavailable(Exception):
     """The file cannot be previewed, for `reason` (one of REASONS)."""
@@ -65,13 +73,31 @@ class Unavailable(Exception):
 
 def main() -> int:
     out = _claim_stdout()
+    _preload()  # a spare child does this before it is given a file: the wait is spent here
+    raw = sys.stdin.buffer.read(MAX_REQUEST_BYTES)
+    if not raw:
+        return 0  # a spare child that was never used: the parent closed our stdin
     try:
-        request = json.loads(sys.stdin.buffer.read(MAX_REQUEST_BYTES))
+        request = json.loads(raw)
         header, png = _handle(request)
     except Exception as exc:  # the request itself was bad: our bug, not the file's
         header, png = _unavailable("crashed", "", detail=type(exc).__name__), b""
     _write_frame(out, header, png)
     return 0
+
+
+def _preload() -> None:
+    """Import the renderers and the decoders of the sniffed image formats, nothing else."""
+    try:
+        import pypdfium2  # noqa: F401
+        from PIL import Image, ImageOps  # noqa: F401
+    except ImportError:  # a broken installation: _handle says 'crashed' when it needs them
+        return
+    for plugin in _PIL_PLUGINS.values():
+        try:
+            importlib.import_module(f"PIL.{plugin}")
+        except ImportError:
+            pass
 
 
 def _claim_stdout() -> io.BufferedWriter:
@@ -158,7 +184,8 @@ def _limit_process(*, cpu_seconds: int) -> None:
         return
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
     resource.setrlimit(resource.RLIMIT_FSIZE, (0, 0))
-    cpu = max(cpu_seconds, 1)
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    cpu = max(cpu_seconds, 1) + math.ceil(usage.ru_utime + usage.ru_stime)  # the preload's time is not the file's
     _lower(resource, resource.RLIMIT_CPU, cpu, cpu + 1)
 
 
@@ -251,9 +278,7 @@ def _load_pillow(content_type: str) -> None:
     # Above MAX_IMAGE_PIXELS Pillow warns, above twice that it raises: both are refusals here.
     warnings.simplefilter("error", Image.DecompressionBombWarning)
     # Only the plugin of the sniffed format is needed (Image.open is given that format alone).
-    plugin = {"PNG": "PngImagePlugin", "JPEG": "JpegImagePlugin", "GIF": "GifImagePlugin",
-              "WEBP": "WebPImagePlugin", "TIFF": "TiffImagePlugin"}[_PIL_FORMATS[content_type]]
-    importlib.import_module(f"PIL.{plugin}")
+    importlib.import_module(f"PIL.{_PIL_PLUGINS[_PIL_FORMATS[content_type]]}")
 
 
 def _render_image(
@@ -320,5 +345,12 @@ def _read_text(path: Path, content_type: str) -> dict[str, Any]:
     }
 
 
+def run() -> None:
+    """Entry point: main(), then an immediate exit (no interpreter teardown: the frame is sent,
+    and unloading PDFium and Pillow only delays the parent's wait)."""
+    code = main()
+    os._exit(code)
+
+
 if __name__ == "__main__":
-    raise SystemExit(main())
+    run()

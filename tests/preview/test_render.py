@@ -4,6 +4,7 @@ their reason, and the parent carries on."""
 from __future__ import annotations
 
 import struct
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -16,8 +17,9 @@ BOX = {"max_width_px": 600, "max_height_px": 800}
 
 
 @pytest.fixture
-def renderer() -> PreviewRenderer:
-    return PreviewRenderer()
+def renderer() -> Iterator[PreviewRenderer]:
+    with PreviewRenderer() as opened:
+        yield opened
 
 
 def _png_size(png: bytes) -> tuple[int, int]:
@@ -200,3 +202,45 @@ def test_a_malformed_answer_is_a_crash() -> None:
     lying = b'{"kind": "image", "content_type": "image/png", "width": 10, "height": 10, "png_len": 8}'
     frame = FRAME_MAGIC + f"{len(lying):08d}".encode() + lying + b"\x89PNG\r\n\x1a\n"
     assert _parse_frame(frame).reason == "crashed"
+
+
+def test_without_prewarm_each_render_starts_its_own_child(tmp_path: Path) -> None:
+    path = store(tmp_path, text_pdf(["froid"]), ".pdf")
+    with PreviewRenderer(prewarm=False) as cold:
+        assert "froid" in cold.render(path, **BOX).text
+        assert cold._spare is None
+
+
+def test_a_dead_spare_is_replaced(tmp_path: Path, renderer: PreviewRenderer) -> None:
+    path = store(tmp_path, text_pdf(["un", "deux"]), ".pdf")
+    renderer.render(path, **BOX)
+    spare = renderer._spare
+    assert spare is not None
+    spare.kill()
+    spare.wait()
+    assert "deux" in renderer.render(path, page=1, **BOX).text
+
+
+def test_child_has_no_controlling_terminal(tmp_path: Path) -> None:
+    """Meaningful when pytest runs in a terminal (a child without a new session would print 'tty')."""
+    import sys
+
+    from instructor_tui.preview import render as render_module
+
+    code = (
+        "import os\n"
+        "try:\n    os.open('/dev/tty', os.O_WRONLY)\n    print('tty')\n"
+        "except OSError:\n    print('none')\n"
+    )
+    renderer = PreviewRenderer(prewarm=False)
+    renderer.python = sys.executable
+    # The same spawning options as a preview child, running a probe instead of the worker.
+    original = render_module._BOOT
+    try:
+        render_module._BOOT = code
+        child = renderer._spawn()
+        out, _ = child.communicate(timeout=30)
+    finally:
+        render_module._BOOT = original
+        render_module._live_children.clear()
+    assert out.strip() == b"none"

@@ -19,9 +19,13 @@ class PreviewApp(App[None]):
     def __init__(self) -> None:
         super().__init__()
         self.displayed: list[AttachmentPreview.Displayed] = []
+        self.renderer = PreviewRenderer()
 
     def compose(self) -> ComposeResult:
-        yield AttachmentPreview(renderer=PreviewRenderer(), timeout=5)
+        yield AttachmentPreview(renderer=self.renderer, timeout=5)
+
+    def on_unmount(self) -> None:
+        self.renderer.close()
 
     def on_mount(self) -> None:
         self.query_one(AttachmentPreview).focus()

@@ -222,6 +222,12 @@ class AttachmentPreview(Widget, can_focus=True):
         self._update_layout_class(self.size.width)
         self.add_class("-no-image", "-no-text")
         self._status(Text(_("No attachment selected."), style="italic"))
+        self._prepare_renderer()
+
+    @work(thread=True, exit_on_error=False, group="attachment-preview-prepare",
+          description="Start a spare preview process")
+    def _prepare_renderer(self) -> None:
+        self.renderer.prepare()  # the first page then costs its rendering, not an interpreter start
 
     def on_resize(self, event: Resize) -> None:
         self._update_layout_class(event.size.width)
