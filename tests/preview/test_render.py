@@ -244,3 +244,19 @@ def test_child_has_no_controlling_terminal(tmp_path: Path) -> None:
         render_module._BOOT = original
         render_module._live_children.clear()
     assert out.strip() == b"none"
+
+
+def test_multi_page_tiff_scan_has_pages(tmp_path: Path, renderer: PreviewRenderer) -> None:
+    import io
+
+    from PIL import Image
+
+    frames = [Image.new("L", (40, 60), shade) for shade in (30, 220)]
+    buffer = io.BytesIO()
+    frames[0].save(buffer, "TIFF", save_all=True, append_images=frames[1:])
+    path = store(tmp_path, buffer.getvalue(), ".tif")
+    first = renderer.render(path, **BOX)
+    assert (first.kind, first.page, first.page_count) == ("image", 0, 2)
+    second = renderer.render(path, page=1, **BOX)
+    assert second.page == 1
+    assert second.png is not None and first.png is not None and second.png != first.png

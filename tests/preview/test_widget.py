@@ -125,6 +125,9 @@ async def test_failure_says_apercu_indisponible(tmp_path: Path) -> None:
         shown = await _settle(pilot, 2)
         assert shown.kind == "pdf"
         assert not app.query_one("#preview-status").display
+        preview.clear()
+        await pilot.pause()
+        assert preview.path is None and "Aucune pièce jointe" in _plain(app, "#preview-status")
 
 
 async def test_hostile_file_name_and_declared_type_are_shown_literally(two_pages: Path) -> None:

@@ -257,6 +257,7 @@ class AttachmentPreview(Widget, can_focus=True):
 
     def clear(self) -> None:
         """Show nothing (no attachment selected)."""
+        self.workers.cancel_group(self, "attachment-preview")  # its child process is killed
         self._generation += 1
         self.path = None
         self.result = None
