@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 import re
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, date, datetime, timedelta, tzinfo
 from enum import StrEnum
 
 import phonenumbers
@@ -248,3 +248,70 @@ def status_answer(dossier: Dossier, scheme: Scheme | None, now: datetime) -> Sta
         approved_at = last_decision.at if last_decision else since
         expected = approved_at + timedelta(days=PAYMENT_DAYS)
     return StatusAnswer(dossier.state, since, missing, last_decision, expected, paused.days)
+
+
+# --- when to call back --------------------------------------------------------------------------------
+
+
+class CallbackTimeProblem(StrEnum):
+    UNREADABLE = N_("Type the callback time as DD/MM HH:MM (or +1h, tomorrow).")
+    NO_SUCH_DATE = N_("This date or time does not exist.")
+
+
+DEFAULT_CALLBACK_HOUR = 9
+_RELATIVE = re.compile(r"^\+\s*(\d{1,3})\s*(h|heures?|hours?|min|minutes?|mn|m)?$")
+_TIME = r"(\d{1,2})\s*(?:[:h]\s*(\d{2})?)?"
+_TOMORROW = re.compile(rf"^(?:demain|tomorrow|dem)(?:\s+(?:à\s+|at\s+)?{_TIME})?$")
+_TODAY_TIME = re.compile(rf"^{_TIME}$")
+_DATE_TIME = re.compile(rf"^(\d{{1,2}})/(\d{{1,2}})(?:/(\d{{2}}|\d{{4}}))?(?:\s+(?:à\s+|at\s+)?{_TIME})?$")
+
+
+def _at(day: date, hour: str | None, minute: str | None, tz: tzinfo) -> datetime:
+    return datetime(day.year, day.month, day.day, int(hour) if hour else DEFAULT_CALLBACK_HOUR,
+                    int(minute) if minute else 0, tzinfo=tz)
+
+
+def parse_callback_time(text: str, now: datetime, tz: tzinfo) -> datetime | CallbackTimeProblem | None:
+    """When the agent means to call back, from what they typed; None for nothing typed.
+
+    Accepted: `JJ/MM HH:MM` (also `JJ/MM/AAAA`, `14h30`, `14h`; a date alone means 9 h), `HH:MM`
+    (today), `+1h` / `+30min` / `+2` (hours from now), `demain` [time] (tomorrow, 9 h by default).
+    Times are read in `tz` (the Region's time) and returned in UTC. A past time is returned as is:
+    `check_call` says it is in the past.
+    """
+    typed = " ".join(text.strip().casefold().split())
+    if not typed:
+        return None
+    local_now = now.astimezone(tz)
+    try:
+        if match := _RELATIVE.match(typed):
+            amount, unit = int(match.group(1)), match.group(2) or "h"
+            delta = timedelta(hours=amount) if unit.startswith("h") else timedelta(minutes=amount)
+            return (now + delta).astimezone(UTC).replace(second=0, microsecond=0)
+        if match := _TOMORROW.match(typed):
+            moment = _at(local_now.date() + timedelta(days=1), match.group(1), match.group(2), tz)
+        elif match := _TODAY_TIME.match(typed):
+            if match.group(2) is None and ":" not in typed and "h" not in typed:
+                return CallbackTimeProblem.UNREADABLE  # a bare number is not a time
+            moment = _at(local_now.date(), match.group(1), match.group(2), tz)
+        elif match := _DATE_TIME.match(typed):
+            day_, month, year = int(match.group(1)), int(match.group(2)), match.group(3)
+            if year is None:
+                moment = _at(date(local_now.year, month, day_), match.group(4), match.group(5), tz)
+                if moment < local_now - timedelta(days=1):  # "05/01" typed in December: next January
+                    moment = _at(date(local_now.year + 1, month, day_), match.group(4), match.group(5), tz)
+            else:
+                full_year = int(year) + (2000 if len(year) == 2 else 0)
+                moment = _at(date(full_year, month, day_), match.group(4), match.group(5), tz)
+        else:
+            return CallbackTimeProblem.UNREADABLE
+    except ValueError:  # 31/02, 25:00…
+        return CallbackTimeProblem.NO_SUCH_DATE
+    return moment.astimezone(UTC)
+
+
+def quick_callback_times(now: datetime, tz: tzinfo) -> tuple[datetime, datetime]:
+    """The two usual choices: in one hour, and tomorrow at 9 h (Region's time), in UTC."""
+    in_an_hour = (now + timedelta(hours=1)).astimezone(UTC).replace(second=0, microsecond=0)
+    tomorrow = _at(now.astimezone(tz).date() + timedelta(days=1), None, None, tz).astimezone(UTC)
+    return in_an_hour, tomorrow

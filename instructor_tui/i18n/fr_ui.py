@@ -453,17 +453,20 @@ CATALOG: dict[str, str] = {
     "Done": "Fait",
     "Dossiers": "Dossiers",
     "Dossiers: ": "Dossiers : ",
+    "Down": "Descendre",
     "Due": "Échéance",
     "Duration": "Durée",
     "Enter: link the first dossier · space: link or unlink":
         "Entrée : lier le premier dossier · espace : lier ou délier",
     "Every logged call, searchable": "Tous les appels enregistrés, avec recherche",
+    "First line": "Première ligne",
     "Give up": "Abandonner",
     "Give up this call; what was typed is lost": "Abandonner cet appel ; ce qui a été saisi est perdu",
     "Give up this call?": "Abandonner cet appel ?",
     "Inbound": "Entrant",
-    "It is kept with the call: ctrl+g to send it again.": "Il est gardé avec l'appel : ctrl+g pour le renvoyer.",
+    "It is kept with the call: ctrl+r to send it again.": "Il est gardé avec l'appel : ctrl+r pour le renvoyer.",
     "Last decision: ": "Dernière décision : ",
+    "Last line": "Dernière ligne",
     "Link": "Lier",
     "Link a dossier to the call first.": "Liez d'abord un dossier à l'appel.",
     "Link open dossier": "Lier le dossier ouvert",
@@ -477,6 +480,7 @@ CATALOG: dict[str, str] = {
     "Message to the applicant": "Message au demandeur",
     "Message to the applicant, through the portal": "Message au demandeur, par le portail",
     "Missing: ": "Pièces manquantes : ",
+    "Next line": "Ligne suivante",
     "Next step: ": "Prochaine étape : ",
     "No applicant matches “{text}”.": "Aucun demandeur ne correspond à « {text} ».",
     "No applicant with this number in the local cache.": "Aucun demandeur avec ce numéro dans le cache local.",
@@ -495,6 +499,7 @@ CATALOG: dict[str, str] = {
     "Older calls: see the calls screen (ctrl+l).": "Appels plus anciens : voir l'écran des appels (ctrl+l).",
     "Outbound": "Sortant",
     "Outcome": "Issue",
+    "Previous line": "Ligne précédente",
     "Private note on the dossier (from the call)": "Note privée sur le dossier (depuis l'appel)",
     "Read the callbacks again": "Relire les rappels",
     "Read the calls again": "Relire les appels",
@@ -515,8 +520,8 @@ CATALOG: dict[str, str] = {
     "The call can still be logged with the number as typed.":
         "L'appel peut quand même être enregistré avec le numéro tel que saisi.",
     "The call is not logged yet: {reason} Nothing typed is lost; ctrl+s tries again.":
-        "L'appel n'est pas encore enregistré : {reason} Rien de ce qui a été saisi n'est perdu ; "
-        "ctrl+s pour réessayer.",
+        "L'appel n'est pas encore enregistré : {reason} Rien de ce qui a été saisi n'est perdu ; ctrl+s pour "
+        "réessayer.",
     "The callbacks to make, overdue first": "Les rappels à faire, les plus en retard d'abord",
     "The message the applicant will read on the portal": "Le message que le demandeur lira sur le portail",
     "The portal does not answer: the message is not sent.": "Le portail ne répond pas : le message n'est pas envoyé.",
@@ -528,6 +533,7 @@ CATALOG: dict[str, str] = {
         "Saisissez l'heure du rappel sous la forme JJ/MM HH:MM (ou +1h, demain).",
     "Type the caller's number, name, e-mail or dossier number.":
         "Saisissez le numéro, le nom, l'e-mail ou le numéro de dossier de l'appelant.",
+    "Up": "Monter",
     "Way": "Sens",
     "What the instructor should know": "Ce que l'instructeur doit savoir",
     "What you typed for this call will be lost. The call is not logged.":
@@ -535,7 +541,7 @@ CATALOG: dict[str, str] = {
     "When": "Quand",
     "Yes, give up": "Oui, abandonner",
     "^o link {number}": "^o lier {number}",
-    "^s log · Esc give up · ^n note · ^g message": "^s enregistrer · Échap abandonner · ^n note · ^g message",
+    "^s log · Esc give up · ^n note · ^r message": "^s enregistrer · Échap abandonner · ^n note · ^r message",
     "a or Enter: call back · d: done": "a ou Entrée : rappeler · d : fait",
     "callback": "rappel",
     "callback {when}": "rappel {when}",

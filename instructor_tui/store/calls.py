@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import String, cast, func, or_, select, update
 
 from instructor_tui.domain.calls import CallDirection, CallLog, Phone, QueryKind, classify_query, parse_phone
+from instructor_tui.domain.states import DossierState
 from instructor_tui.store import tables
 from instructor_tui.store.audit import append_event
 from instructor_tui.store.engine import Store
@@ -125,8 +126,11 @@ def calls_for_dossier(store: Store, dossier_id: str, limit: int = 100) -> list[C
     return [c for c in map(_from_row, rows) if dossier_id in c.dossier_ids][:limit]
 
 
-def search_calls(store: Store, text: str = "", *, limit: int = 200, before: datetime | None = None) -> list[CallLog]:
-    """Calls, the latest first, whose caller, number or summary contain every word of `text`."""
+def search_calls(store: Store, text: str = "", *, limit: int = 200, before: datetime | None = None,
+                 before_id: str | None = None) -> list[CallLog]:
+    """Calls, the latest first, whose caller, number or summary contain every word of `text`.
+    Pages: `before` (and `before_id`) are the last call of the previous page; with `before_id`,
+    calls started at the same instant are not skipped."""
     stmt = select(_C)
     for word in text.casefold().split():
         like = f"%{word.replace('%', '').replace('_', '')}%"
@@ -137,11 +141,28 @@ def search_calls(store: Store, text: str = "", *, limit: int = 200, before: date
                 func.lower(_C.c.summary).like(like),
             )
         )
-    if before is not None:
+    if before is not None and before_id is not None:
+        stmt = stmt.where(or_(_C.c.started_at < before, (_C.c.started_at == before) & (_C.c.id > before_id)))
+    elif before is not None:
         stmt = stmt.where(_C.c.started_at < before)
     with store.read() as conn:
         rows = conn.execute(stmt.order_by(_C.c.started_at.desc(), _C.c.id).limit(limit)).all()
     return [_from_row(r) for r in rows]
+
+
+def dossier_rows(store: Store, dossier_ids: list[str] | tuple[str, ...]) -> dict[str, QueueRow]:
+    """The queue rows of these dossiers (number, scheme, state…) by id; ids not in the cache are absent.
+    For showing the dossiers linked to calls, whose log keeps only their ids."""
+    wanted = list(dict.fromkeys(dossier_ids))
+    if not wanted:
+        return {}
+    columns = [_D.c[name] for name in QueueRow._fields]
+    found: dict[str, QueueRow] = {}
+    with store.read() as conn:
+        for start in range(0, len(wanted), 500):  # under every database's bound-parameter limit
+            for row in conn.execute(select(*columns).where(_D.c.id.in_(wanted[start:start + 500]))):
+                found[row[0]] = QueueRow(row[0], row[1], row[2], DossierState(row[3]), *row[4:])
+    return found
 
 
 # --- who is calling? --------------------------------------------------------------------------------
@@ -224,6 +245,7 @@ __all__ = [
     "callbacks_due",
     "calls_for_dossier",
     "close_callback",
+    "dossier_rows",
     "get_call",
     "identify_caller",
     "record_call",
