@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
+import shutil
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -10,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from instructor_tui.store import Store, open_store, upsert_dossiers
+from instructor_tui.store.cache import cache_file
 
 PG_URL_ENV = "INSTRUCTOR_TUI_TEST_PG_URL"
 BIG_STORE_SIZE = 100_000
@@ -58,16 +61,56 @@ def pg_url() -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
-def big_store_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+def big_store_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> str:
     """A SQLite store of 100,000 generated dossiers, built once per session. Read it, don't write
-    it: every test of the session shares it (copy the file first to change it)."""
+    it: every test of the session shares it (copy the files first to change it).
+
+    The built files are kept in pytest's cache directory, keyed by the sources that shape them (the
+    demo generator and the store), so later sessions copy them instead of building them again; a
+    clean clone builds them (the store's first-fill path: about 20 s plus the generator's time).
+    """
+    path = tmp_path_factory.mktemp("big-store") / "instructor.sqlite3"
+    cache = request.config.cache
+    if cache is None:  # -p no:cacheprovider
+        _build_big_store(path)
+        return f"sqlite:///{path}"
+    kept_dir = cache.mkdir("big-store")
+    kept = kept_dir / f"big-{_big_store_key()}.sqlite3"
+    if not (kept.exists() and cache_file(kept).exists()):
+        for old in kept_dir.glob("big-*"):
+            old.unlink()
+        # Built under another name and renamed, so that a session interrupted (or running beside
+        # this one) never leaves half a store under the kept name.
+        building = kept_dir / f"building-{uuid.uuid4().hex[:8]}.sqlite3"
+        _build_big_store(building)
+        os.replace(cache_file(building), cache_file(kept))
+        os.replace(building, kept)
+    shutil.copyfile(kept, path)
+    shutil.copyfile(cache_file(kept), cache_file(path))
+    return f"sqlite:///{path}"
+
+
+def _big_store_key() -> str:
+    """A digest of what the big store's bytes depend on: its size and seed, the generator, the store."""
+    import instructor_tui.demo
+    import instructor_tui.store
+
+    digest = hashlib.sha256(f"{BIG_STORE_SIZE}:{BIG_STORE_SEED}".encode())
+    for package in (instructor_tui.demo, instructor_tui.store):
+        root = Path(package.__file__).parent
+        for source in sorted(root.rglob("*.py")):
+            digest.update(source.relative_to(root).as_posix().encode())
+            digest.update(source.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def _build_big_store(path: Path) -> None:
     from instructor_tui.demo.generator import generate_dossiers
 
-    path = tmp_path_factory.mktemp("big-store") / "instructor.sqlite3"
-    url = f"sqlite:///{path}"
-    big = open_store(url)
+    big = open_store(f"sqlite:///{path}")
     try:
         upsert_dossiers(big, generate_dossiers(BIG_STORE_SIZE, BIG_STORE_SEED))
     finally:
         big.close()
-    return url
+    for file in (path, cache_file(path)):  # the last connection closed checkpointed both WALs
+        assert not file.with_name(file.name + "-wal").exists(), file

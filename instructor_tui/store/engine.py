@@ -37,6 +37,11 @@ BUSY_TIMEOUT_MS = 10_000
 CACHE_KIB = 8 * 1024
 """Page cache per SQLite connection: enough for the queue's indexes; bulk writes take more."""
 BULK_CACHE_KIB = 64 * 1024
+CHECKPOINT_PAGES = 1000
+"""SQLite's default: the WAL is copied back into the database once it holds this many pages."""
+BULK_CHECKPOINT_PAGES = 16 * 1000
+"""During a bulk write (64 MB of WAL at 4 KiB pages): index pages rewritten by several batches are
+copied back once, and most commits do not wait for a checkpoint."""
 PG_CONNECT_TIMEOUT_S = 10
 _BEGIN_OPTION = "instructor_tui_begin"
 
@@ -100,10 +105,12 @@ class Store:
             driver = conn.connection.driver_connection
             assert driver is not None
             driver.execute(f"PRAGMA {CACHE_SCHEMA}.cache_size = -{BULK_CACHE_KIB}")
+            driver.execute(f"PRAGMA wal_autocheckpoint = {BULK_CHECKPOINT_PAGES}")
             try:
                 yield conn
             finally:
                 driver.execute(f"PRAGMA {CACHE_SCHEMA}.cache_size = -{CACHE_KIB}")
+                driver.execute(f"PRAGMA wal_autocheckpoint = {CHECKPOINT_PAGES}")
 
     @contextmanager
     def translate_errors(self) -> Iterator[None]:

@@ -12,6 +12,8 @@ database user may not be allowed to create one) because the folding is done in P
 
 from __future__ import annotations
 
+import sqlite3
+
 from sqlalchemy import Connection, TextClause, text
 
 # The index and its triggers live in the attached cache database, beside `dossier`; inside a
@@ -46,6 +48,28 @@ SQLITE_REBUILD = "INSERT INTO cache.dossier_fts(dossier_fts) VALUES ('rebuild')"
 PG_TSVECTOR = "to_tsvector('simple', dossier.search_text)"
 PG_CREATE = (f"CREATE INDEX ix_dossier_search ON dossier USING gin ({PG_TSVECTOR})",)
 PG_DROP = ("DROP INDEX IF EXISTS ix_dossier_search",)
+
+
+def suspend_sqlite_index(driver: sqlite3.Connection) -> None:
+    """Stop maintaining the index row by row (the first fill of an empty cache): drop its triggers.
+    `resume_sqlite_index` must follow; if the process dies first, `sqlite_index_suspended` tells
+    the next opening to resume it."""
+    for statement in SQLITE_DROP_TRIGGERS:
+        driver.execute(statement)
+
+
+def resume_sqlite_index(driver: sqlite3.Connection) -> None:
+    """Rebuild the whole index from `dossier` in one pass and put the triggers back."""
+    driver.execute(SQLITE_REBUILD)
+    for statement in (*SQLITE_DROP_TRIGGERS, *SQLITE_TRIGGERS):
+        driver.execute(statement)
+
+
+def sqlite_index_suspended(driver: sqlite3.Connection) -> bool:
+    found = driver.execute(
+        "SELECT count(*) FROM cache.sqlite_master WHERE type = 'trigger' AND tbl_name = 'dossier'"
+    ).fetchone()
+    return int(found[0]) < len(SQLITE_TRIGGERS)
 
 
 def create_search_index(conn: Connection) -> None:

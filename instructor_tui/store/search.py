@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterable
 from functools import lru_cache
 
 _WORD = re.compile(r"[^\W_]+")
+_NOT_DIGIT = re.compile(r"[^0-9]")
 _LIGATURES = str.maketrans({"œ": "oe", "Œ": "oe", "æ": "ae", "Æ": "ae"})
 MAX_QUERY_WORDS = 12
 """More words than anyone types; caps the cost of a pasted paragraph."""
@@ -40,7 +41,7 @@ def words(text: str) -> list[str]:
 
 def normalise_phone(raw: str) -> str:
     """Digits only, in international form where it can tell: '06 12 34 56 78' -> '33612345678'."""
-    digits = "".join(c for c in raw if c.isdigit() and c.isascii())
+    digits = _NOT_DIGIT.sub("", raw)
     stripped = raw.strip()
     if stripped.startswith("+"):
         return digits

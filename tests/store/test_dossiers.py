@@ -1,5 +1,5 @@
 import dataclasses
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 
 from sqlalchemy import func, insert, select, update
 from store_factory import full_dossier, make_dossiers
@@ -183,3 +183,125 @@ def test_nul_and_control_characters_in_applicant_text_are_stored(any_store):
     upsert_dossiers(any_store, [hostile])
     assert get_dossier(any_store, dossier.id) == hostile  # the detail keeps the text exactly
     assert _found(any_store, "nulbyte") == 1
+
+
+def _searches(store) -> list[int]:
+    return [_found(store, q) for q in ("metz", "velo 12", "06", "zoe", "dupont epinal", "2022")]
+
+
+def test_first_fill_and_incremental_upserts_give_the_same_cache(tmp_path, monkeypatch):
+    from instructor_tui.store import dossiers, open_store
+
+    monkeypatch.setattr(dossiers, "SQLITE_BATCH_SIZE", 9)
+    data = list(make_dossiers(40, seed=3))
+    at_once = open_store(f"sqlite:///{tmp_path / 'a.sqlite3'}")
+    in_parts = open_store(f"sqlite:///{tmp_path / 'b.sqlite3'}")
+    try:
+        upsert_dossiers(at_once, data)  # one first fill of 5 batches
+        for start in range(0, 40, 13):  # a first fill, then incremental upserts
+            upsert_dossiers(in_parts, data[start:start + 13])
+        assert _searches(at_once) == _searches(in_parts)
+        assert max(_searches(at_once)) > 0
+        for store in (at_once, in_parts):
+            assert _count(store, tables.dossier_table) == 40
+            assert _count(store, tables.attachment_table) == 40
+            assert get_dossier(store, data[17].id) == data[17]
+            assert count_rows(store, QueueFilter(min_age_days=1)) == 40
+    finally:
+        at_once.close()
+        in_parts.close()
+
+
+def test_datetimes_written_by_the_fast_path_read_back_equal(store):
+    dossier = dataclasses.replace(
+        next(make_dossiers(1)),
+        submitted_at=datetime(2022, 5, 2, 9, 30, 0, 1, tzinfo=UTC),
+        updated_at=datetime(2022, 5, 2, 11, 30, tzinfo=timezone(timedelta(hours=2))),  # 09:30 UTC
+    )
+    upsert_dossiers(store, [dossier])
+    d = tables.dossier_table
+    with store.read() as conn:
+        row = conn.execute(select(d.c.submitted_at, d.c.updated_at, d.c.state_changed_at)).one()
+    assert tuple(row) == (dossier.submitted_at, datetime(2022, 5, 2, 9, 30, tzinfo=UTC), None)
+
+
+def _index_state(store) -> tuple[int, int]:
+    with store.read() as conn:
+        triggers = conn.exec_driver_sql("SELECT count(*) FROM cache.sqlite_master WHERE type = 'trigger'").scalar()
+        indexes = conn.exec_driver_sql(
+            "SELECT count(*) FROM cache.sqlite_master WHERE type = 'index' AND name LIKE 'ix_dossier_%'"
+        ).scalar()
+    return triggers, indexes
+
+
+def test_a_failing_first_fill_still_rebuilds_its_indexes(store, monkeypatch):
+    from instructor_tui.store import dossiers
+
+    monkeypatch.setattr(dossiers, "SQLITE_BATCH_SIZE", 5)
+    full = _index_state(store)
+
+    def failing():
+        yield from make_dossiers(12)
+        raise RuntimeError("the portal went away")
+
+    try:
+        upsert_dossiers(store, failing())
+    except RuntimeError:
+        pass
+    else:
+        raise AssertionError("the error was swallowed")
+    assert _index_state(store) == full
+    assert _count(store, tables.dossier_table) == 10  # the two whole batches
+    assert _found(store, "VELO") + _found(store, "VEHI") + _found(store, "POEL") == 10
+
+
+def test_an_interrupted_first_fill_is_finished_on_opening(tmp_path):
+    from instructor_tui.store import open_store
+    from instructor_tui.store.cache import suspend_indexes
+
+    url = f"sqlite:///{tmp_path / 'x.sqlite3'}"
+    opened = open_store(url)
+    full = _index_state(opened)
+    batch = list(make_dossiers(10))
+    upsert_dossiers(opened, batch)
+    # What a crash half-way through a first fill leaves: rows, no sort index, nothing in the
+    # full-text index, no triggers.
+    with opened.writer() as conn, conn.begin():
+        suspend_indexes(conn)
+        conn.exec_driver_sql("INSERT INTO cache.dossier_fts(dossier_fts) VALUES ('delete-all')")
+    assert _index_state(opened) == (0, 0)
+    assert _found(opened, batch[4].number) == 0
+    opened.close()
+    reopened = open_store(url)
+    try:
+        assert _index_state(reopened) == full
+        assert _found(reopened, batch[4].number) == 1
+        upsert_dossiers(reopened, [dataclasses.replace(batch[4], number="ZZZZ-1")])  # triggers work
+        assert _found(reopened, "zzzz") == 1 and _found(reopened, batch[4].number) == 0
+    finally:
+        reopened.close()
+
+
+def test_unchanged_dossiers_are_not_rewritten(store):
+    batch = list(make_dossiers(5))
+    upsert_dossiers(store, batch)
+    a = tables.attachment_table
+    with store.write() as conn:
+        conn.execute(update(a).values(local_path="/cache/x", downloaded_at=NOW))
+        conn.exec_driver_sql("CREATE TABLE cache.rewrites (n INTEGER)")
+        conn.exec_driver_sql("INSERT INTO cache.rewrites VALUES (0)")
+        for table in ("dossier", "dossier_detail", "attachment"):
+            conn.exec_driver_sql(
+                f"CREATE TRIGGER cache.count_{table} AFTER UPDATE ON {table} BEGIN "
+                "UPDATE rewrites SET n = n + 1; END"
+            )
+
+    def rewrites() -> int:
+        with store.read() as conn:
+            return conn.exec_driver_sql("SELECT n FROM cache.rewrites").scalar_one()
+
+    upsert_dossiers(store, batch[1:])  # every row already there, unchanged
+    assert rewrites() == 0
+    assert all(r.local_path == "/cache/x" for r in _attachments(store, batch[2].id).values())
+    upsert_dossiers(store, [dataclasses.replace(batch[2], version='"v9"')])
+    assert rewrites() == 2  # the dossier row and its detail; its attachment did not change
