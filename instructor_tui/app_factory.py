@@ -40,22 +40,23 @@ def make_app(
     profile: Profile,
     *,
     token: str | None = None,
+    lookup_token: bool = False,
     session_token_note: str | None = None,
     store: Store | None = None,
 ) -> InstructorApp:
+    """The app on the profile's store. The portal connector is made by the app itself once its first
+    frame is painted (httpx and the TLS set-up cost ~0.1 s that the queue does not need): from
+    `token`, or — with `lookup_token` — from the environment or the keyring, asking when there is none.
+    Scheme labels are read from the store by the app, in a worker."""
     from instructor_tui.ui.app import InstructorApp
 
     store = store or open_profile_store(profile_name, profile)
-    connector = None
-    if profile.portal_url and token:
-        from instructor_tui.portal.factory import make_connector
-
-        connector = make_connector(profile, token)
     return InstructorApp(
         settings=settings,
         profile_name=profile_name,
         profile=profile,
         store=store,
-        connector=connector,
+        token=token if profile.portal_url else None,
+        lookup_token=lookup_token and bool(profile.portal_url),
         session_token_note=session_token_note,
     )

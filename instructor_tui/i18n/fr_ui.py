@@ -571,4 +571,40 @@ CATALOG: dict[str, str] = {
     "{minutes} min {seconds} s": "{minutes} min {seconds} s",
     "{seconds} s": "{seconds} s",
     "{state} since {date}": "{state} depuis le {date}",
+    # App (background sync, offline mode, portal token, outbox)
+    "1 decision waiting to be sent": "1 décision en attente d'envoi",
+    "Cancel — stay offline": "Annuler — rester hors ligne",
+    "Connecting to the portal…": "Connexion au portail…",
+    "Dossier {number}: {text}": "Dossier {number} : {text}",
+    "Enter a new one: nothing was lost.": "Saisissez-en un nouveau : rien n'est perdu.",
+    "Enter the token, or cancel to stay offline.": "Saisissez le jeton, ou annulez pour rester hors ligne.",
+    "Fetch what changed on the portal now (and send waiting decisions)":
+        "Récupérer maintenant les changements du portail (et envoyer les décisions en attente)",
+    "No new token: the app stays offline on its local copy. Press S to try again.":
+        "Pas de nouveau jeton : l'application reste hors ligne, sur sa copie locale. Appuyez sur S pour réessayer.",
+    "No token is stored for this profile: enter it to connect to the portal.":
+        "Aucun jeton n'est enregistré pour ce profil : saisissez-le pour vous connecter au portail.",
+    "Offline (no valid token) — cache usable": "Hors ligne (pas de jeton valide) — cache utilisable",
+    "Offline — cache usable": "Hors ligne — cache utilisable",
+    "Portal": "Portail",
+    "Portal token for profile “{profile}”": "Jeton du portail pour le profil « {profile} »",
+    "Save it in the system keyring": "L'enregistrer dans le trousseau du système",
+    "Stay offline: the local copy stays usable": "Rester hors ligne : la copie locale reste utilisable",
+    "Sync": "Synchroniser",
+    "Sync {done} / {total}": "Synchro {done} / {total}",
+    "Sync {done}…": "Synchro {done}…",
+    "The local copy of the dossiers was damaged: it was set aside and is being rebuilt from the portal. "
+    "Decisions waiting to be sent are kept.":
+        "La copie locale des dossiers était endommagée : elle a été mise de côté et se reconstruit depuis "
+        "le portail. Les décisions en attente d'envoi sont conservées.",
+    "The portal answers again.": "Le portail répond de nouveau.",
+    "The portal refused the token.": "Le portail a refusé le jeton.",
+    "The token will be kept in memory for this session only.":
+        "Le jeton sera gardé en mémoire pour cette session seulement.",
+    "This session has no portal connection: only the local copy is shown.":
+        "Cette session n'est pas reliée au portail : seule la copie locale est affichée.",
+    "Token (not shown)": "Jeton (masqué)",
+    "Token saved in the system keyring.": "Jeton enregistré dans le trousseau du système.",
+    "Use this token": "Utiliser ce jeton",
+    "{count} decisions waiting to be sent": "{count} décisions en attente d'envoi",
 }

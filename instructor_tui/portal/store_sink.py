@@ -55,8 +55,11 @@ class StoreSink:
         return removed
 
     def save_schemes(self, schemes: Sequence[Scheme]) -> None:
-        # The store has no scheme table yet: schemes are kept for this session only.
+        """Kept in the store (the app reads its labels and rules from there) and for this sync."""
+        from instructor_tui.store.schemes import save_schemes
+
         self.schemes = tuple(schemes)
+        save_schemes(self.store, self.schemes)
 
     def record(self, dossier_id: str, attachment_id: str, path: Path, at: datetime) -> None:
         a = tables.attachment_table

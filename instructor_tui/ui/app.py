@@ -1,33 +1,48 @@
 """The Textual app: it receives built objects (settings, profile, store, connector) and reads nothing
-from disk itself — `instructor_tui.app_factory.make_app` builds it for the CLI and the tests."""
+from disk itself — `instructor_tui.app_factory.make_app` builds it for the CLI and the tests.
+
+Start-up order: the queue paints its first rows first; only then does the background work start
+(sync_worker.PortalWork: connector, token, periodic sync, outbox sender, pending count), so that
+nothing the first frame does not need — httpx, the keyring, the sync engine — is imported before it.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
-from textual.app import App
 from textual.binding import Binding, BindingType
+from textual.message import Message
 from textual.screen import Screen
 from textual.worker import Worker
 
-from instructor_tui.domain.models import Scheme
 from instructor_tui.domain.sanitize import clean_line
 from instructor_tui.i18n import N_, _, set_language
-from instructor_tui.settings import Profile, Settings
-from instructor_tui.store.engine import Store
 from instructor_tui.ui.bindings import localize_bindings
 from instructor_tui.ui.failures import report_worker_failure
 from instructor_tui.ui.formatting import set_schemes
-from instructor_tui.ui.messages import PortalStatusChanged, QueueDataChanged, SyncCompleted
+from instructor_tui.ui.messages import (
+    DossierHighlighted,
+    QueueCounted,
+    QueueDataChanged,
+    SchemesLoaded,
+    SyncCompleted,
+)
 from instructor_tui.ui.queue_source import StoreQueue
 from instructor_tui.ui.screens.queue import QueueScreen
+from instructor_tui.ui.sync_worker import PortalWork
 from instructor_tui.ui.themes import THEMES
+from instructor_tui.ui.widgets.status_bar import Link, StatusBar
+
+if TYPE_CHECKING:
+    from instructor_tui.domain.models import Scheme
+    from instructor_tui.settings import Profile, Settings
+    from instructor_tui.store.engine import Store
 
 FALLBACK_THEME = "textual-dark"
 
 
-class InstructorApp(App[None]):
+class InstructorApp(PortalWork):
     """instructor-tui."""
 
     CSS_PATH = "instructor.tcss"
@@ -35,6 +50,8 @@ class InstructorApp(App[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+q,f10", "quit", N_("Quit"), key_display="^q/F10", id="app.quit", priority=True,
                 tooltip=N_("Leave instructor-tui")),
+        Binding("S", "sync", N_("Sync"), key_display="S", show=False, id="app.sync",
+                tooltip=N_("Fetch what changed on the portal now (and send waiting decisions)")),
     ]
 
     def __init__(
@@ -44,10 +61,15 @@ class InstructorApp(App[None]):
         profile_name: str,
         profile: Profile,
         store: Store,
-        connector: object | None = None,
+        connector: Any | None = None,
+        token: str | None = None,
+        lookup_token: bool = False,
         session_token_note: str | None = None,
         schemes: Mapping[str, Scheme] | None = None,
     ) -> None:
+        """`connector`: a ready connector (tests); otherwise one is made in the background from the
+        profile and `token`, or, with `lookup_token`, from the token found in the environment or the
+        keyring — the app asks for it when there is none. Neither: the app works on its cache only."""
         set_language(settings.language_for(profile))
         super().__init__()
         localize_bindings(self)
@@ -55,17 +77,21 @@ class InstructorApp(App[None]):
         self.profile_name = profile_name
         self.profile = profile
         self.store = store
-        self.connector = connector
         self.session_token_note = session_token_note
         self.queue = StoreQueue(store)
-        self.portal_online = connector is not None
-        set_schemes(schemes or {})
+        self.init_portal_work(connector=connector, token=token, lookup_token=lookup_token)
+        self.schemes = dict(schemes or {})
+        set_schemes(self.schemes)
         for theme in THEMES:
             self.register_theme(theme)
         self._unknown_theme = settings.theme not in self.available_themes
         self.theme = FALLBACK_THEME if self._unknown_theme else settings.theme
         if settings.keymap:
             self.set_keymap(settings.keymap)
+
+    @property
+    def portal_online(self) -> bool:
+        return self.link is Link.ONLINE
 
     def get_default_screen(self) -> Screen[None]:
         return QueueScreen(
@@ -88,22 +114,53 @@ class InstructorApp(App[None]):
                 theme=clean_line(self.settings.theme, 40)), severity="warning", markup=False)
         if self.session_token_note:
             self.notify(self.session_token_note, title=_("Portal token"), timeout=12, markup=False)
+        if getattr(self.store, "cache_was_rebuilt", False):
+            self.notify(_("The local copy of the dossiers was damaged: it was set aside and is being "
+                          "rebuilt from the portal. Decisions waiting to be sent are kept."),
+                        title=_("Local store"), severity="warning", timeout=15, markup=False)
+        self.load_schemes()
+        self.arm_background()
 
-    # -- for the sync layer ----------------------------------------------------------------------
+    async def on_unmount(self) -> None:
+        await self.close_portal()
+
+    # -- the queue tells when its first rows are on screen -----------------------------------------
+
+    def on_dossier_highlighted(self, message: DossierHighlighted) -> None:
+        self.first_rows_shown()
+
+    def on_queue_counted(self, message: QueueCounted) -> None:
+        if message.total == 0:
+            self.first_rows_shown()
+
+    # -- the sync layer --------------------------------------------------------------------------
 
     def set_portal_online(self, online: bool) -> None:
-        """Say whether the portal answers; without a connector the app is always offline."""
-        self.portal_online = online and self.connector is not None
-        self.queue_screen.set_online(self.portal_online)
-
-    def on_portal_status_changed(self, message: PortalStatusChanged) -> None:
-        self.set_portal_online(message.online)
+        """Say whether the portal answers; without a portal the app is always offline."""
+        self.set_link(Link.ONLINE if online else Link.OFFLINE)
 
     def on_sync_completed(self, message: SyncCompleted) -> None:
-        self.queue_screen.sync_completed(message.at)
+        for screen in self.screen_stack:
+            for bar in screen.query(StatusBar):
+                bar.last_sync = message.at
+                bar.sync_known = True
 
     def on_queue_data_changed(self, message: QueueDataChanged) -> None:
         self.queue_screen.reload()
+
+    def on_schemes_loaded(self, message: SchemesLoaded) -> None:
+        if self.schemes_changed(message.schemes):
+            set_schemes(self.schemes)
+            self.queue_screen.reload()  # labels in the rows, the side bar and the filter line
+
+    # -- decisions recorded by the dossier screen (ui.decision_messages) ------------------------------
+    # Matched by handler name: the app needs nothing from these messages but the news.
+
+    def on_decision_recorded(self, message: Message) -> None:
+        self.wake_sender()
+
+    def on_decision_undone(self, message: Message) -> None:
+        self.refresh_pending()
 
     # -- failures --------------------------------------------------------------------------------
 

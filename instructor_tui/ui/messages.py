@@ -1,7 +1,9 @@
 """Messages of the UI, as small dataclasses (toolong's messages.py style).
 
-The sync layer talks to the app through `PortalStatusChanged`, `SyncCompleted` and
-`QueueDataChanged`; the rest travel between the queue's widgets.
+The sync layer talks to the app through `PortalStatusChanged`, `SyncProgress`, `SyncCompleted`,
+`SchemesLoaded` and `QueueDataChanged`; the outbox sender's results become `DecisionSent`,
+`DecisionConflict` and `DecisionFailed`, posted to the active screen (they bubble to the app); the
+rest travel between the queue's widgets.
 """
 
 from __future__ import annotations
@@ -13,6 +15,9 @@ from typing import TYPE_CHECKING, Any
 from textual.message import Message
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+    from instructor_tui.domain.models import Dossier, Scheme
     from instructor_tui.store.queue import QueueRow
 
 
@@ -68,9 +73,23 @@ class CountsLoaded(Message, bubble=False):
 
 @dataclass
 class PortalStatusChanged(Message):
-    """The sync layer found the portal reachable (online) or not."""
+    """The portal answered (online) or could not be reached (offline); any worker may post it.
+    `reason` is a sentence for the user (translated), never a token nor applicant data."""
 
     online: bool
+    reason: str = ""
+
+
+@dataclass
+class SyncProgress(Message, bubble=False):
+    """A sync under way: `done` dossiers stored out of `total` (None while unknown)."""
+
+    done: int
+    total: int | None
+    phase: str
+
+    def can_replace(self, message: Message) -> bool:
+        return isinstance(message, SyncProgress)
 
 
 @dataclass
@@ -78,8 +97,56 @@ class SyncCompleted(Message):
     """A sync finished at `at` (UTC): the status bar shows it and the queue reloads."""
 
     at: datetime
+    upserted: int = 0
+    deleted: int = 0
+
+
+@dataclass
+class SchemesLoaded(Message, bubble=False):
+    """The schemes known to the store (labels, rules), by code."""
+
+    schemes: Mapping[str, Scheme]
 
 
 @dataclass
 class QueueDataChanged(Message):
     """The cached dossiers changed under the queue (sync, decision): reload, keep the cursor."""
+
+
+@dataclass
+class DecisionSent(Message):
+    """The portal accepted outbox entry `entry_id`; `dossier` is the dossier as the portal has it now."""
+
+    entry_id: int
+    dossier_id: str
+    dossier: Dossier | None = None
+
+
+@dataclass
+class DecisionConflict(Message):
+    """The portal refused entry `entry_id` because the dossier changed or another instructor holds it.
+    `text` says so to the user; `changes` lists what differs (codes, states, versions — no free text)."""
+
+    entry_id: int
+    dossier_id: str
+    text: str
+    changes: dict[str, Any] = field(default_factory=dict)
+    dossier: Dossier | None = None
+
+
+@dataclass
+class DecisionFailed(Message):
+    """Entry `entry_id` was not sent: `final` when the portal refused its content (it will not be sent
+    again), otherwise it waits for the portal or for a new token and is sent later by itself."""
+
+    entry_id: int
+    dossier_id: str
+    text: str
+    final: bool
+
+
+@dataclass
+class OutboxCounted(Message, bubble=False):
+    """How many decisions wait to be sent (pending or being sent)."""
+
+    pending: int
