@@ -82,12 +82,23 @@ def drop_search_index(conn: Connection) -> None:
         conn.exec_driver_sql(statement)
 
 
-def match_clause(dialect: str, expression: str) -> TextClause:
+def match_clause(dialect: str, expression: str, *, broad: bool = False) -> TextClause:
     """A WHERE condition on `dossier` for a match expression from `search.fts5_expression` or
-    `search.tsquery_expression` (passed as a bound parameter, never spliced into the SQL)."""
+    `search.tsquery_expression` (passed as a bound parameter, never spliced into the SQL).
+
+    `broad` (SQLite): the match lets through many rows, so the planner should walk the sort order's
+    index and test each row against the set of matches (built once), stopping at the window's end,
+    rather than look every match up and sort them all; the unary `+` keeps it from using the
+    rowid lookup."""
     if dialect == "sqlite":
-        sql = "dossier.seq IN (SELECT rowid FROM cache.dossier_fts WHERE dossier_fts MATCH :search_match)"
+        column = "+dossier.seq" if broad else "dossier.seq"
+        sql = f"{column} IN (SELECT rowid FROM cache.dossier_fts WHERE dossier_fts MATCH :search_match)"
     else:
         # The literal 'simple' (not a parameter) so the planner matches the expression index.
         sql = f"{PG_TSVECTOR} @@ to_tsquery('simple', :search_match)"
     return text(sql).bindparams(search_match=expression)
+
+
+SQLITE_MATCHES = "SELECT count(*) FROM (SELECT rowid FROM cache.dossier_fts WHERE dossier_fts MATCH ? LIMIT ?)"
+"""How many rows an FTS5 expression matches, counting no further than a limit."""
+

@@ -71,16 +71,40 @@ class QueueRow(NamedTuple):
 _ROW_COLUMNS = tuple(_D.c[name] for name in QueueRow._fields)
 
 
-def count_rows(store: Store, flt: QueueFilter) -> int:
-    """How many dossiers the filter lets through."""
-    stmt = select(func.count()).select_from(_D).where(*_conditions(store, flt))
+BROAD_MATCHES = 500
+"""From this many full-text matches on, a window of the list is read by walking the sort order's
+index (SQLite): the first rows come in a few ms whether 500 or 100,000 rows match, where
+looking every match up and sorting them took ~0.1–0.2 s for the broadest ("m", "0")."""
+
+
+def count_rows(store: Store, flt: QueueFilter, cap: int | None = None) -> int:
+    """How many dossiers the filter lets through, counting no further than `cap` when given: a
+    result equal to `cap` means "`cap` or more" (the screen says "plus de 10 000"); an exact count
+    of a broad search costs tens of ms that the first rows should not wait for."""
+    if cap is not None:
+        cap = max(cap, 0)
+        expression = _sqlite_search_only(store, flt)
+        if expression is not None:  # the full-text index alone answers
+            with store.read() as conn:
+                return int(conn.exec_driver_sql(fts.SQLITE_MATCHES, (expression, cap)).scalar_one())
+        inner = select(literal(1)).select_from(_D).where(*_conditions(store, flt)).limit(cap).subquery()
+        stmt = select(func.count()).select_from(inner)
+    else:
+        stmt = select(func.count()).select_from(_D).where(*_conditions(store, flt))
     with store.read() as conn:
         return int(conn.execute(stmt).scalar_one())
 
 
+def _sqlite_search_only(store: Store, flt: QueueFilter) -> str | None:
+    """The FTS5 expression of a filter that is a search and nothing else, on SQLite; else None."""
+    if store.dialect != "sqlite" or flt != QueueFilter(search=flt.search):
+        return None
+    return fts5_expression(flt.search) if flt.search.strip() else None
+
+
 def fetch_window(store: Store, flt: QueueFilter, order: QueueOrder, offset: int, limit: int) -> list[QueueRow]:
     """Rows offset … offset+limit-1 of the list, for random access (G, scrollbar drags)."""
-    stmt = _rows(store, flt).order_by(*_order_by(order)).offset(max(offset, 0)).limit(max(limit, 0))
+    stmt = _rows(store, flt, ordered=True).order_by(*_order_by(order)).offset(max(offset, 0)).limit(max(limit, 0))
     return _fetch(store, stmt)
 
 
@@ -88,7 +112,7 @@ def fetch_after(
     store: Store, flt: QueueFilter, order: QueueOrder, after: QueueRow | None, limit: int
 ) -> list[QueueRow]:
     """The `limit` rows that follow `after` in the list (the first rows when `after` is None)."""
-    stmt = _rows(store, flt)
+    stmt = _rows(store, flt, ordered=True)
     if after is not None:
         stmt = stmt.where(_beyond(order, after, forward=True))
     return _fetch(store, stmt.order_by(*_order_by(order)).limit(max(limit, 0)))
@@ -99,7 +123,7 @@ def fetch_before(
 ) -> list[QueueRow]:
     """The `limit` rows that precede `before` in the list, in list order."""
     reverse = QueueOrder(order.key, not order.descending)
-    stmt = _rows(store, flt).where(_beyond(order, before, forward=False))
+    stmt = _rows(store, flt, ordered=True).where(_beyond(order, before, forward=False))
     rows = _fetch(store, stmt.order_by(*_order_by(reverse)).limit(max(limit, 0)))
     rows.reverse()
     return rows
@@ -136,8 +160,9 @@ def counts_by_scheme(store: Store, flt: QueueFilter) -> dict[str, int]:
         return {scheme: int(n) for scheme, n in conn.execute(stmt)}
 
 
-def _rows(store: Store, flt: QueueFilter) -> Select[Any]:
-    return select(*_ROW_COLUMNS).where(*_conditions(store, flt))
+def _rows(store: Store, flt: QueueFilter, *, ordered: bool = False) -> Select[Any]:
+    """`ordered`: the rows are read in a sort order, a window at a time (see BROAD_MATCHES)."""
+    return select(*_ROW_COLUMNS).where(*_conditions(store, flt, ordered=ordered))
 
 
 def _fetch(store: Store, stmt: Select[Any]) -> list[QueueRow]:
@@ -146,7 +171,9 @@ def _fetch(store: Store, stmt: Select[Any]) -> list[QueueRow]:
     return [QueueRow(r[0], r[1], r[2], DossierState(r[3]), *r[4:]) for r in result]
 
 
-def _conditions(store: Store, flt: QueueFilter) -> list[ColumnElement[bool] | TextClause]:
+def _conditions(
+    store: Store, flt: QueueFilter, *, ordered: bool = False
+) -> list[ColumnElement[bool] | TextClause]:
     conditions: list[ColumnElement[bool] | TextClause] = []
     if flt.scheme is not None:
         conditions.append(_D.c.scheme == flt.scheme)
@@ -163,8 +190,15 @@ def _conditions(store: Store, flt: QueueFilter) -> list[ColumnElement[bool] | Te
         else:
             expression = tsquery_expression(flt.search)
         if expression is not None:  # punctuation only: nothing to look for, so no filter
-            conditions.append(fts.match_clause(store.dialect, expression))
+            broad = ordered and store.dialect == "sqlite" and _matches(store, expression) >= BROAD_MATCHES
+            conditions.append(fts.match_clause(store.dialect, expression, broad=broad))
     return conditions
+
+
+def _matches(store: Store, expression: str) -> int:
+    """How many rows an FTS5 expression matches, up to BROAD_MATCHES (a few ms at most)."""
+    with store.read() as conn:
+        return int(conn.exec_driver_sql(fts.SQLITE_MATCHES, (expression, BROAD_MATCHES)).scalar_one())
 
 
 def _order_by(order: QueueOrder) -> list[Any]:

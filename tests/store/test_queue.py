@@ -242,3 +242,57 @@ def test_big_store_pages_from_both_ends(big_store_url):
         assert sum(counts_by_state(big, QueueFilter()).values()) == total
     finally:
         big.close()
+
+
+SEARCHES = ["metz", "e", "06", "velo 2022", "dupont strasbourg", "zzz"]
+
+
+@pytest.mark.parametrize("query", SEARCHES)
+def test_capped_counts(seeded, query):
+    store, _data = seeded
+    for flt in (QueueFilter(search=query), QueueFilter(search=query, scheme="poele-bois"), QueueFilter()):
+        exact = count_rows(store, flt)
+        for cap in (0, 1, 7, exact, exact + 1, 10_000):
+            assert count_rows(store, flt, cap=cap) == min(exact, cap), (flt, cap)
+
+
+@pytest.mark.parametrize("descending", [False, True])
+@pytest.mark.parametrize("key", list(SortKey))
+def test_broad_and_narrow_search_strategies_list_the_same_rows(seeded, monkeypatch, key, descending):
+    from instructor_tui.store import queue
+
+    store, _data = seeded
+    order = QueueOrder(key, descending)
+    for query in SEARCHES:
+        for flt in (QueueFilter(search=query), QueueFilter(search=query, assigned_to="")):
+            listed = {}
+            for broad_from in (1, 10**9):  # every search broad, then none
+                monkeypatch.setattr(queue, "BROAD_MATCHES", broad_from)
+                window = _ids(fetch_window(store, flt, order, 3, 40))
+                first = fetch_after(store, flt, order, None, 5)
+                after = _ids(fetch_after(store, flt, order, first[-1], 20)) if first else []
+                before = _ids(fetch_before(store, flt, order, first[-1], 3)) if first else []
+                listed[broad_from] = (window, _ids(first), after, before)
+            assert listed[1] == listed[10**9], (query, flt)
+            everything = _ids(fetch_window(store, flt, order, 0, 1000))
+            assert listed[1][0] == everything[3:43]
+
+
+def test_a_broad_search_walks_the_sort_index(seeded, monkeypatch):
+    from sqlalchemy.dialects import sqlite
+
+    from instructor_tui.store import queue
+
+    store, _data = seeded
+    if store.dialect != "sqlite":
+        pytest.skip("the strategy is SQLite's")
+    flt = QueueFilter(search="e")
+    plans = {}
+    for broad_from in (1, 10**9):
+        monkeypatch.setattr(queue, "BROAD_MATCHES", broad_from)
+        stmt = queue._rows(store, flt, ordered=True).order_by(*queue._order_by(QueueOrder())).limit(10)
+        sql = str(stmt.compile(dialect=sqlite.dialect(), compile_kwargs={"literal_binds": True}))
+        with store.read() as conn:
+            plans[broad_from] = " | ".join(r[3] for r in conn.exec_driver_sql("EXPLAIN QUERY PLAN " + sql))
+    assert "ix_dossier_submitted" in plans[1] and "TEMP B-TREE" not in plans[1]
+    assert "TEMP B-TREE FOR ORDER BY" in plans[10**9]
