@@ -163,4 +163,31 @@ CATALOG: dict[str, str] = {
     "{amount} is above the cap of {cap}: an explicit override is needed":
         "{amount} dépasse le plafond de {cap} : une dérogation explicite est nécessaire",
     "{amount} is more than the proposed {proposed}": "{amount} dépasse le montant proposé de {proposed}",
+    # Store
+    "Cannot connect to the database server {where}: {reason}":
+        "Impossible de se connecter au serveur de base de données {where} : {reason}",
+    "Cannot open the database file {path}: {reason}":
+        "Impossible d'ouvrir le fichier de base de données {path} : {reason}",
+    "The file {path} is not a database or is damaged; restore it from a backup or choose another file.":
+        "Le fichier {path} n'est pas une base de données ou il est endommagé ; restaurez-le à partir "
+        "d'une sauvegarde ou choisissez un autre fichier.",
+    "Permission denied on the database {where}.": "Accès refusé à la base de données {where}.",
+    "The database {where} has schema version {found}, newer than this program knows ({known}); "
+    "update instructor-tui.":
+        "La base de données {where} est en version de schéma {found}, plus récente que celle que connaît "
+        "ce programme ({known}) ; veuillez mettre à jour instructor-tui.",
+    "The local cache {where} was written by a newer version of instructor-tui (cache version {found}, "
+    "this program knows {known}); update instructor-tui.":
+        "Le cache local {where} a été écrit par une version plus récente d'instructor-tui (version de "
+        "cache {found}, ce programme connaît la version {known}) ; veuillez mettre à jour instructor-tui.",
+    "The database {where} has an unreadable schema version table: {reason}":
+        "La table des versions de schéma de la base de données {where} est illisible : {reason}",
+    "Updating the database {where} to schema version {version} failed: {reason}":
+        "La mise à jour de la base de données {where} vers la version de schéma {version} a échoué : {reason}",
+    "Unsupported database URL {where}: use sqlite:///path or postgresql+psycopg://…":
+        "Adresse de base de données non prise en charge {where} : utilisez sqlite:///chemin ou "
+        "postgresql+psycopg://…",
+    "The database {where} failed: {reason}": "Erreur de la base de données {where} : {reason}",
+    "The local cache was damaged and has been rebuilt; it is being refilled from the portal.":
+        "Le cache local était endommagé et a été reconstruit ; il est en cours de rechargement depuis le portail.",
 }

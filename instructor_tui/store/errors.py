@@ -1,28 +1,35 @@
 """The one exception the store raises for anything the user must hear about.
 
-Messages are fixed English templates with `{placeholders}` so the UI can look the template up in its
-catalogue and format the translation with `params`. Parameters never hold personal data, and a
+Messages are fixed English templates with `{placeholders}`, marked with `N_` for the catalogue
+(i18n/fr_core.py), so the UI formats `_(error.message)` with `params`. Parameters never hold personal data, and a
 database URL in them always has its password hidden.
 """
 
 from __future__ import annotations
 
-CANNOT_CONNECT = "Cannot connect to the database server {where}: {reason}"
-CANNOT_OPEN_FILE = "Cannot open the database file {path}: {reason}"
-NOT_A_DATABASE = "The file {path} is not a database or is damaged; rebuild the cache or choose another file."
-PERMISSION_DENIED = "Permission denied on the database {where}."
-SCHEMA_TOO_NEW = (
+from instructor_tui.i18n import N_
+
+CANNOT_CONNECT = N_("Cannot connect to the database server {where}: {reason}")
+CANNOT_OPEN_FILE = N_("Cannot open the database file {path}: {reason}")
+NOT_A_DATABASE = N_(
+    "The file {path} is not a database or is damaged; restore it from a backup or choose another file."
+)
+PERMISSION_DENIED = N_("Permission denied on the database {where}.")
+SCHEMA_TOO_NEW = N_(
     "The database {where} has schema version {found}, newer than this program knows ({known}); "
     "update instructor-tui."
 )
-CACHE_TOO_NEW = (
+CACHE_TOO_NEW = N_(
     "The local cache {where} was written by a newer version of instructor-tui (cache version {found}, "
     "this program knows {known}); update instructor-tui."
 )
-SCHEMA_BROKEN = "The database {where} has an unreadable schema version table: {reason}"
-MIGRATION_FAILED = "Updating the database {where} to schema version {version} failed: {reason}"
-UNSUPPORTED_URL = "Unsupported database URL {where}: use sqlite:///path or postgresql+psycopg://…"
-DATABASE_FAILED = "The database {where} failed: {reason}"
+SCHEMA_BROKEN = N_("The database {where} has an unreadable schema version table: {reason}")
+MIGRATION_FAILED = N_("Updating the database {where} to schema version {version} failed: {reason}")
+UNSUPPORTED_URL = N_("Unsupported database URL {where}: use sqlite:///path or postgresql+psycopg://…")
+DATABASE_FAILED = N_("The database {where} failed: {reason}")
+
+CACHE_REBUILT = N_("The local cache was damaged and has been rebuilt; it is being refilled from the portal.")
+"""Not an error: what the UI says when `Store.cache_was_rebuilt` (no parameters)."""
 
 TEMPLATES = (
     CANNOT_CONNECT,

@@ -158,3 +158,13 @@ def test_permission_denied_on_creating_the_file_is_a_store_error(tmp_path, monke
     with pytest.raises(StoreError) as info:
         open_store(f"sqlite:///{tmp_path / 'x.sqlite3'}")
     assert info.value.message == store_errors.PERMISSION_DENIED
+
+
+def test_every_store_message_is_in_the_french_catalogue():
+    from instructor_tui.i18n.fr import CATALOG
+
+    for template in (*store_errors.TEMPLATES, store_errors.CACHE_REBUILT):
+        assert template in CATALOG, template
+    error = StoreError(store_errors.CACHE_TOO_NEW, where="/x/cache.sqlite3", found=3, known=1)
+    french = CATALOG[error.message].format(**error.params)
+    assert "version de cache 3" in french and "/x/cache.sqlite3" in french
