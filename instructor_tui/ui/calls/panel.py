@@ -132,7 +132,7 @@ class CallPanel(Vertical):
         background: $surface;
         border-left: thick $primary;
         layer: default;
-        &.-narrow { width: 85%; }
+        &.-narrow { width: 100%; overlay: screen; }
         & > #call-header {
             height: 1;
             padding: 0 1;
@@ -442,7 +442,7 @@ class CallPanel(Vertical):
 
     def _one_line(self, text: Text) -> Text:
         """Options fit on one line (the list stays short; the answer below has the details)."""
-        width = self.query_one("#call-body").content_region.width - 2
+        width = self.query_one("#call-body").content_region.width - 6  # the list's padding and scrollbar
         text.truncate(max(width, 20), overflow="ellipsis")
         return text
 

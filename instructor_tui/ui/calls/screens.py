@@ -167,7 +167,7 @@ class CallsScreen(Screen[None]):
         if self.has_more:
             text.append(_("{count} shown, more below").format(count=shown))
         else:
-            text.append(_("{count} calls").format(count=shown))
+            text.append(_("1 call") if len(self.calls) == 1 else _("{count} calls").format(count=shown))
         self.query_one("#calls-title", Static).update(text)
 
     @on(DataTable.RowHighlighted, "#calls-table")
