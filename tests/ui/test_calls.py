@@ -622,3 +622,33 @@ async def test_no_panel_over_a_dialog(small_store: Store) -> None:
         await pilot.press("ctrl+t")
         await pilot.pause()
         assert not app.screen.query(CallPanel) and app.call_draft is None
+
+
+# -- bindings ---------------------------------------------------------------------------------------
+
+
+def test_call_bindings_have_ids_tooltips_and_french_words() -> None:
+    from instructor_tui.i18n.fr import CATALOG
+    from instructor_tui.ui.calls.dialogs import CallDialog
+    from instructor_tui.ui.calls.panel import MatchList
+
+    for cls in (CallActions, CallPanel, MatchList, CallsScreen, CallbacksScreen, CallDialog, ConfirmDiscard):
+        for binding in cls.__dict__["BINDINGS"]:
+            assert binding.id and "." in binding.id, binding
+            assert binding.tooltip in CATALOG and binding.description in CATALOG, binding
+    start = next(b for b in CallActions.BINDINGS if b.id == "call.start")  # type: ignore[union-attr]
+    assert any(k.strip().startswith("f") and k.strip()[1:].isdigit() for k in start.key.split(","))
+
+
+def test_the_app_call_keys_are_not_shadowed_on_the_queue_and_dossier_screens() -> None:
+    """App bindings fire only when no focused widget or screen binds the key first."""
+    from instructor_tui.ui.screens.dossier import DossierScreen
+    from instructor_tui.ui.widgets.queue_table import QueueTable
+
+    def keys(cls: type) -> set[str]:
+        return {k.strip() for _key, b in cls._merged_bindings for k in b.key.split(",")}
+
+    shadowing = keys(QueueScreen) | keys(QueueTable) | keys(DossierScreen)
+    for binding in CallActions.BINDINGS:
+        for key in binding.key.split(","):  # type: ignore[union-attr]
+            assert key.strip() not in shadowing, (binding.id, key)
