@@ -423,7 +423,6 @@ CATALOG: dict[str, str] = {
     "+1 h": "+1 h",
     "1 applicant": "1 demandeur",
     "1 call": "1 appel",
-    "1 decision waiting to be sent": "1 décision en attente d'envoi",
     "A call is already under way: log it or give it up first.":
         "Un appel est déjà en cours : enregistrez-le ou abandonnez-le d'abord.",
     "A callback time is typed: choose the outcome “Call back” or clear it.":
@@ -444,7 +443,6 @@ CATALOG: dict[str, str] = {
     "Callbacks to make": "Rappels à faire",
     "Caller": "Appelant",
     "Calls": "Appels",
-    "Cancel — stay offline": "Annuler — rester hors ligne",
     "Check and log the call (reason, summary, outcome, callback)":
         "Vérifier et enregistrer l'appel (motif, résumé, issue, rappel)",
     "Close the open dialog first, then press ctrl+t again.":
@@ -452,22 +450,16 @@ CATALOG: dict[str, str] = {
     "Close the panel without logging (asks first if something was typed)":
         "Fermer le volet sans enregistrer (demande confirmation si quelque chose a été saisi)",
     "Close; what was typed stays in the call": "Fermer ; le texte saisi reste dans l'appel",
-    "Connecting to the portal…": "Connexion au portail…",
     "DD/MM HH:MM": "JJ/MM HH:MM",
     "Done": "Fait",
-    "Dossier {number}: {text}": "Dossier {number} : {text}",
     "Dossiers": "Dossiers",
     "Dossiers: ": "Dossiers : ",
     "Down": "Descendre",
     "Due": "Échéance",
     "Duration": "Durée",
-    "Enter a new one: nothing was lost.": "Saisissez-en un nouveau : rien n'est perdu.",
-    "Enter the token, or cancel to stay offline.": "Saisissez le jeton, ou annulez pour rester hors ligne.",
     "Enter: link the first dossier · space: link or unlink":
         "Entrée : lier le premier dossier · espace : lier ou délier",
     "Every logged call, searchable": "Tous les appels enregistrés, avec recherche",
-    "Fetch what changed on the portal now (and send waiting decisions)":
-        "Récupérer maintenant les changements du portail (et envoyer les décisions en attente)",
     "First line": "Première ligne",
     "Give up": "Abandonner",
     "Give up this call; what was typed is lost": "Abandonner cet appel ; ce qui a été saisi est perdu",
@@ -499,23 +491,15 @@ CATALOG: dict[str, str] = {
     "No callback to make.": "Aucun rappel à faire.",
     "No dossier is open under the panel.": "Aucun dossier n'est ouvert sous le volet.",
     "No dossier linked yet.": "Aucun dossier lié pour l'instant.",
-    "No new token: the app stays offline on its local copy. Press S to try again.":
-        "Pas de nouveau jeton : l'application reste hors ligne, sur sa copie locale. Appuyez sur S pour réessayer.",
     "No portal connection: the message is not sent.": "Pas de connexion au portail : le message n'est pas envoyé.",
-    "No token is stored for this profile: enter it to connect to the portal.":
-        "Aucun jeton n'est enregistré pour ce profil : saisissez-le pour vous connecter au portail.",
     "Note added to dossier {number}.": "Note ajoutée au dossier {number}.",
     "Number": "Numéro",
     "Number not recognised: {problem}": "Numéro non reconnu : {problem}",
     "Number, name, e-mail or dossier no.": "Numéro, nom, e-mail ou n° de dossier",
     "OVERDUE": "EN RETARD",
-    "Offline (no valid token) — cache usable": "Hors ligne (pas de jeton valide) — cache utilisable",
-    "Offline — cache usable": "Hors ligne — cache utilisable",
     "Older calls: see the calls screen (ctrl+l).": "Appels plus anciens : voir l'écran des appels (ctrl+l).",
     "Outbound": "Sortant",
     "Outcome": "Issue",
-    "Portal": "Portail",
-    "Portal token for profile “{profile}”": "Jeton du portail pour le profil « {profile} »",
     "Previous line": "Ligne précédente",
     "Private note on the dossier (from the call)": "Note privée sur le dossier (depuis l'appel)",
     "Read the callbacks again": "Relire les rappels",
@@ -523,7 +507,6 @@ CATALOG: dict[str, str] = {
     "Reading the calls…": "Lecture des appels…",
     "Reading the dossier…": "Lecture du dossier…",
     "Reason": "Motif",
-    "Save it in the system keyring": "L'enregistrer dans le trousseau du système",
     "Search the calls by caller, number or words of the summary":
         "Chercher les appels par appelant, numéro ou mots du résumé",
     "Search: caller, number, words of the summary — Esc clears":
@@ -532,11 +515,7 @@ CATALOG: dict[str, str] = {
         "Envoyer un message au demandeur par le portail (pièces manquantes préremplies)",
     "Start": "Début",
     "Status: ": "État : ",
-    "Stay offline: the local copy stays usable": "Rester hors ligne : la copie locale reste utilisable",
     "Summary": "Résumé",
-    "Sync": "Synchroniser",
-    "Sync {done} / {total}": "Synchro {done} / {total}",
-    "Sync {done}…": "Synchro {done}…",
     "Take a call: the call panel opens beside the current screen":
         "Prendre un appel : le volet d'appel s'ouvre à côté de l'écran en cours",
     "The call can still be logged with the number as typed.":
@@ -545,29 +524,17 @@ CATALOG: dict[str, str] = {
         "L'appel n'est pas encore enregistré : {reason} Rien de ce qui a été saisi n'est perdu ; ctrl+s pour "
         "réessayer.",
     "The callbacks to make, overdue first": "Les rappels à faire, les plus en retard d'abord",
-    "The local copy of the dossiers was damaged: it was set aside and is being rebuilt from the portal. Decisions waiting to be sent are kept.":
-        "La copie locale des dossiers était endommagée : elle a été mise de côté et se reconstruit depuis le "
-        "portail. Les décisions en attente d'envoi sont conservées.",
     "The message the applicant will read on the portal": "Le message que le demandeur lira sur le portail",
-    "The portal answers again.": "Le portail répond de nouveau.",
     "The portal does not answer: the message is not sent.": "Le portail ne répond pas : le message n'est pas envoyé.",
-    "The portal refused the token.": "Le portail a refusé le jeton.",
-    "The token will be kept in memory for this session only.":
-        "Le jeton sera gardé en mémoire pour cette session seulement.",
     "This callback was already closed.": "Ce rappel était déjà clos.",
     "This date or time does not exist.": "Cette date ou cette heure n'existe pas.",
     "This dossier is not in the local cache.": "Ce dossier n'est pas dans le cache local.",
-    "This session has no portal connection: only the local copy is shown.":
-        "Cette session n'est pas reliée au portail : seule la copie locale est affichée.",
-    "Token (not shown)": "Jeton (masqué)",
-    "Token saved in the system keyring.": "Jeton enregistré dans le trousseau du système.",
     "Tomorrow 9 h": "Demain 9 h",
     "Type the callback time as DD/MM HH:MM (or +1h, tomorrow).":
         "Saisissez l'heure du rappel sous la forme JJ/MM HH:MM (ou +1h, demain).",
     "Type the caller's number, name, e-mail or dossier number.":
         "Saisissez le numéro, le nom, l'e-mail ou le numéro de dossier de l'appelant.",
     "Up": "Monter",
-    "Use this token": "Utiliser ce jeton",
     "Way": "Sens",
     "What the instructor should know": "Ce que l'instructeur doit savoir",
     "What you typed for this call will be lost. The call is not logged.":
@@ -598,7 +565,6 @@ CATALOG: dict[str, str] = {
     "to do": "à faire",
     "{count} applicants": "{count} demandeurs",
     "{count} calls": "{count} appels",
-    "{count} decisions waiting to be sent": "{count} décisions en attente d'envoi",
     "{count} shown, more below": "{count} affichés, d'autres plus bas",
     "{count} to make, {late} overdue": "{count} à faire, dont {late} en retard",
     "{decision} on {date}": "{decision} le {date}",
@@ -606,4 +572,40 @@ CATALOG: dict[str, str] = {
     "{minutes} min {seconds} s": "{minutes} min {seconds} s",
     "{seconds} s": "{seconds} s",
     "{state} since {date}": "{state} depuis le {date}",
+    # App (background sync, offline mode, portal token, outbox)
+    "1 decision waiting to be sent": "1 décision en attente d'envoi",
+    "Cancel — stay offline": "Annuler — rester hors ligne",
+    "Connecting to the portal…": "Connexion au portail…",
+    "Dossier {number}: {text}": "Dossier {number} : {text}",
+    "Enter a new one: nothing was lost.": "Saisissez-en un nouveau : rien n'est perdu.",
+    "Enter the token, or cancel to stay offline.": "Saisissez le jeton, ou annulez pour rester hors ligne.",
+    "Fetch what changed on the portal now (and send waiting decisions)":
+        "Récupérer maintenant les changements du portail (et envoyer les décisions en attente)",
+    "No new token: the app stays offline on its local copy. Press S to try again.":
+        "Pas de nouveau jeton : l'application reste hors ligne, sur sa copie locale. Appuyez sur S pour réessayer.",
+    "No token is stored for this profile: enter it to connect to the portal.":
+        "Aucun jeton n'est enregistré pour ce profil : saisissez-le pour vous connecter au portail.",
+    "Offline (no valid token) — cache usable": "Hors ligne (pas de jeton valide) — cache utilisable",
+    "Offline — cache usable": "Hors ligne — cache utilisable",
+    "Portal": "Portail",
+    "Portal token for profile “{profile}”": "Jeton du portail pour le profil « {profile} »",
+    "Save it in the system keyring": "L'enregistrer dans le trousseau du système",
+    "Stay offline: the local copy stays usable": "Rester hors ligne : la copie locale reste utilisable",
+    "Sync": "Synchroniser",
+    "Sync {done} / {total}": "Synchro {done} / {total}",
+    "Sync {done}…": "Synchro {done}…",
+    "The local copy of the dossiers was damaged: it was set aside and is being rebuilt from the portal. "
+    "Decisions waiting to be sent are kept.":
+        "La copie locale des dossiers était endommagée : elle a été mise de côté et se reconstruit depuis "
+        "le portail. Les décisions en attente d'envoi sont conservées.",
+    "The portal answers again.": "Le portail répond de nouveau.",
+    "The portal refused the token.": "Le portail a refusé le jeton.",
+    "The token will be kept in memory for this session only.":
+        "Le jeton sera gardé en mémoire pour cette session seulement.",
+    "This session has no portal connection: only the local copy is shown.":
+        "Cette session n'est pas reliée au portail : seule la copie locale est affichée.",
+    "Token (not shown)": "Jeton (masqué)",
+    "Token saved in the system keyring.": "Jeton enregistré dans le trousseau du système.",
+    "Use this token": "Utiliser ce jeton",
+    "{count} decisions waiting to be sent": "{count} décisions en attente d'envoi",
 }
