@@ -131,7 +131,7 @@ async def test_a_call_while_a_dossier_is_open_identified_by_phone_and_logged(sma
         dossier_screen = await open_dossier_screen(pilot, 2)
         keys = Keys(pilot)
         await keys.press("ctrl+t")
-        await pilot.pause()
+        await wait_panel(pilot)
         panel = panel_of(app)
         assert panel.screen is dossier_screen
         assert app.focused is panel.who_input
@@ -187,7 +187,7 @@ async def test_ctrl_o_links_the_open_dossier_in_three_keys(small_store: Store) -
         await open_dossier_screen(pilot, 9)
         keys = Keys(pilot)
         await keys.press("ctrl+t")
-        await pilot.pause()
+        await wait_panel(pilot)
         assert "^o lier VAE-2022-000009" in panel_text(pilot)
         await keys.press("ctrl+o")
         await wait_panel(pilot)

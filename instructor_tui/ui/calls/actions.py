@@ -19,14 +19,16 @@ from textual.dom import DOMNode
 from textual.screen import ModalScreen
 
 from instructor_tui.i18n import N_, _
-from instructor_tui.ui.calls.draft import CallDraft
-from instructor_tui.ui.calls.panel import CallPanel
-from instructor_tui.ui.calls.screens import CallbacksScreen, CallsScreen
 
 if TYPE_CHECKING:
     from textual.app import App
 
     from instructor_tui.domain.calls import CallLog
+    from instructor_tui.ui.calls.draft import CallDraft
+    from instructor_tui.ui.calls.panel import CallPanel
+
+# The panel, its screens and what they need (phonenumbers, the call store) are imported on the first
+# call key, not with the app: nothing of them is needed for the queue's first frame.
 
 
 def _utc_now() -> datetime:
@@ -40,6 +42,8 @@ def _clock(app: Any) -> Callable[[], datetime]:
 
 def current_panel(app: App[Any]) -> CallPanel | None:
     """The call panel of the active screen, if any."""
+    from instructor_tui.ui.calls.panel import CallPanel
+
     found = app.screen.query(CallPanel)
     return found.first() if found else None
 
@@ -47,6 +51,9 @@ def current_panel(app: App[Any]) -> CallPanel | None:
 def open_call_panel(app: App[Any], draft: CallDraft | None = None) -> CallPanel | None:
     """Show the call under way (or a new one) in a panel on the active screen; None when a dialog is
     open (the panel would hide under it) or a callback is asked for during another call."""
+    from instructor_tui.ui.calls.draft import CallDraft
+    from instructor_tui.ui.calls.panel import CallPanel
+
     screen = app.screen
     if isinstance(screen, ModalScreen):
         app.notify(_("Close the open dialog first, then press ctrl+t again."), severity="warning", markup=False)
@@ -97,6 +104,8 @@ class CallActions(DOMNode):
         open_call_panel(self._as_app())
 
     def action_call_callbacks(self) -> None:
+        from instructor_tui.ui.calls.screens import CallbacksScreen
+
         app = self._as_app()
         if isinstance(app.screen, CallbacksScreen):
             return
@@ -105,10 +114,14 @@ class CallActions(DOMNode):
     def _callback_chosen(self, call: CallLog | None) -> None:
         if call is None:
             return
+        from instructor_tui.ui.calls.draft import CallDraft
+
         app = self._as_app()
         open_call_panel(app, CallDraft.callback(call, _clock(app)()))
 
     def action_call_list(self) -> None:
+        from instructor_tui.ui.calls.screens import CallsScreen
+
         app = self._as_app()
         if isinstance(app.screen, CallsScreen):
             return
