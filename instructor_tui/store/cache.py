@@ -25,8 +25,9 @@ from sqlalchemy import Connection, delete, insert, inspect, select
 from instructor_tui.store import errors, fts, tables
 from instructor_tui.store.errors import StoreError
 
-CACHE_VERSION = 1
-"""Bump on any change to the cache tables, the FTS index or the detail JSON (serialize.FORMAT)."""
+CACHE_VERSION = 2
+"""Bump on any change to the cache tables, the FTS index or the detail JSON (serialize.FORMAT).
+2: the statistics columns of the dossier table (clock, decision, amount granted) and their indexes."""
 PG_CACHE_LOCK_KEY = 0x1A57_0C7F
 _DAMAGE = {"SQLITE_NOTADB", "SQLITE_CORRUPT"}
 

@@ -25,6 +25,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from instructor_tui.domain.models import Dossier
+from instructor_tui.domain.statistics import clock_facts
 from instructor_tui.store import cache, tables
 from instructor_tui.store._types import UTCDateTime
 from instructor_tui.store.engine import Store
@@ -65,6 +66,21 @@ def dossier_values(d: Dossier) -> dict[str, Any]:
         "assigned_to": _text(d.assigned_to),
         "version": d.version,
         "search_text": build_search_text(d.number, name, email, phone, city),
+        **_statistics_values(d),
+    }
+
+
+def _statistics_values(d: Dossier) -> dict[str, Any]:
+    """The columns the lead's statistics aggregate (domain.statistics.clock_facts)."""
+    facts = clock_facts(d)
+    return {
+        "clock_origin_s": facts.origin_s,
+        "clock_paused_s": facts.paused_at_s,
+        "decision": facts.decision.value if facts.decision is not None else None,
+        "decided_at": facts.decided_at,
+        "decided_by": _text(facts.decided_by),
+        "decision_delay_s": facts.delay_s,
+        "granted_cents": facts.granted_cents,
     }
 
 

@@ -71,6 +71,20 @@ class DossierRow(SQLModel, table=True):
     """The portal's ETag."""
     search_text: str = _col(Text)
     """Folded words of number, name, email, phone and city: what full-text search indexes."""
+    # The lead's statistics (domain.statistics.clock_facts), kept as plain columns so that every
+    # figure is an aggregate over indexes, the same SQL on SQLite and PostgreSQL.
+    clock_origin_s: int = _col(BigInteger, server_default="0")
+    """Epoch seconds of the submission moved later by every closed pause of the instruction clock."""
+    clock_paused_s: int | None = _col(BigInteger, nullable=True)
+    """Epoch seconds at which the current pause began (awaiting documents); NULL while the clock runs."""
+    decision: str | None = _col(SortableText, nullable=True)
+    """approved / rejected / dismissed once a final decision is known; NULL before."""
+    decided_at: datetime | None = _col(UTCDateTime, nullable=True)
+    decided_by: str = _col(SortableText, server_default="")
+    decision_delay_s: int | None = _col(BigInteger, nullable=True)
+    """Running-clock seconds from submission to the decision."""
+    granted_cents: int | None = _col(BigInteger, nullable=True)
+    """The amount an approval commits against the scheme's budget."""
 
     __table_args__ = (
         # (sort key, id) serves ORDER BY key, id and the keyset predicate (key, id) > (…); the
@@ -90,6 +104,10 @@ class DossierRow(SQLModel, table=True):
         # Counts per state and per scheme, and the usual view (one scheme, oldest first), from
         # the index alone.
         Index("ix_dossier_scheme", "scheme", "state", "assigned_to", "submitted_at", "id"),
+        # The statistics, from the indexes alone: open dossiers' clocks, and decisions by time.
+        Index("ix_dossier_clock", "state", "scheme", "clock_origin_s", "clock_paused_s"),
+        Index("ix_dossier_decided", "decision", "decided_at", "scheme", "decision_delay_s", "granted_cents",
+              "decided_by"),
         _IN_CACHE,
     )
 
