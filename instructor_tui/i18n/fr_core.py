@@ -190,4 +190,19 @@ CATALOG: dict[str, str] = {
     "The database {where} failed: {reason}": "Erreur de la base de données {where} : {reason}",
     "The local cache was damaged and has been rebuilt; it is being refilled from the portal.":
         "Le cache local était endommagé et a été reconstruit ; il est en cours de rechargement depuis le portail.",
+    # Statistics (the `stats` command)
+    "'{text}' is not a date like 2023-09-30": "« {text} » n'est pas une date comme 2023-09-30",
+    "Day": "Jour",
+    "Decisions per day": "Décisions par jour",
+    "Per-agent figures left out: the portal did not confirm your role.":
+        "Chiffres par agent omis : le portail n'a pas confirmé votre rôle.",
+    "State": "État",
+    "count decisions and calls before this day (YYYY-MM-DD, Paris time)":
+        "compter les décisions et les appels avant ce jour (AAAA-MM-JJ, heure de Paris)",
+    "count decisions and calls from this day on (YYYY-MM-DD, Paris time)":
+        "compter les décisions et les appels à partir de ce jour (AAAA-MM-JJ, heure de Paris)",
+    "only the dossiers of this scheme": "seulement les dossiers de ce dispositif",
+    "output format (default: table)": "format de sortie (par défaut : table)",
+    "print the team statistics (backlog, decisions, calls)":
+        "afficher les statistiques de l'équipe (stock, décisions, appels)",
 }
