@@ -181,6 +181,7 @@ CATALOG: dict[str, str] = {
     "A reason is needed.": "Un motif est nécessaire.",
     "Action": "Action",
     "Activity (APE code)": "Activité (code APE)",
+    "Ask documents": "Complément",
     "Add a private note to this dossier": "Ajouter une note privée à ce dossier",
     "Allow an amount above the scheme's cap (explicit override)":
         "Autoriser un montant au-delà du plafond du dispositif (dérogation explicite)",
@@ -233,11 +234,13 @@ CATALOG: dict[str, str] = {
     "Decision sent: dossier {number} ({kind}).": "Décision envoyée : dossier {number} ({kind}).",
     "Details for the applicant (optional; required for another reason)":
         "Précisions pour le demandeur (facultatif ; obligatoire pour un autre motif)",
+    "Dismiss": "Classer",
     "Documents": "Pièces",
     "Download failed: {reason}": "Échec du téléchargement : {reason}",
     "Downloaded; preview unavailable in this version.":
         "Téléchargée ; aperçu indisponible dans cette version.",
     "Downloading “{name}” ({size})…": "Téléchargement de « {name} » ({size})…",
+    "Enter: download and preview “{name}” ({size}).": "Entrée : télécharger et afficher « {name} » ({size}).",
     "Enter or ctrl+s: confirm · Esc: cancel": "Entrée ou ctrl+s : confirmer · Échap : annuler",
     "Enter to confirm": "Entrée pour confirmer",
     "Enter: confirm · Esc: cancel": "Entrée : confirmer · Échap : annuler",
@@ -393,6 +396,7 @@ CATALOG: dict[str, str] = {
     "none": "aucun",
     "not reviewed": "à examiner",
     "not sent": "non envoyé",
+    "not sent: held by {holder}": "non envoyé : détenu par {holder}",
     "not sent: no amount can be proposed": "non envoyé : aucun montant ne peut être proposé",
     "not sent: no document is missing": "non envoyé : aucune pièce ne manque",
     "not sent: scheme unknown": "non envoyé : dispositif inconnu",

@@ -22,6 +22,7 @@ from instructor_tui.domain.states import OPEN_STATES, DossierState
 from instructor_tui.i18n import N_, _
 from instructor_tui.store.queue import QueueFilter, QueueOrder, SortKey
 from instructor_tui.ui.bindings import localize_bindings
+from instructor_tui.ui.decision_messages import DossierDecided
 from instructor_tui.ui.failures import report_worker_failure
 from instructor_tui.ui.formatting import dossier_count, scheme_label, state_label
 from instructor_tui.ui.messages import (
@@ -31,6 +32,8 @@ from instructor_tui.ui.messages import (
     QueueCounted,
     ViewChosen,
 )
+from instructor_tui.ui.screens.bulk import BulkDecisionScreen
+from instructor_tui.ui.screens.dossier import DossierScreen, Navigation
 from instructor_tui.ui.widgets.counts_sidebar import CountsSidebar
 from instructor_tui.ui.widgets.dossier_summary import DossierSummaryPane
 from instructor_tui.ui.widgets.queue_table import QueueTable
@@ -38,6 +41,7 @@ from instructor_tui.ui.widgets.status_bar import StatusBar
 
 if TYPE_CHECKING:
     from instructor_tui.domain.models import Dossier
+    from instructor_tui.store.queue import QueueRow
     from instructor_tui.ui.queue_source import StoreQueue
 
 SEARCH_DEBOUNCE_S = 0.05
@@ -107,6 +111,18 @@ class QueueScreen(Screen[None]):
                 tooltip=N_("Show or hide the counts per status and scheme")),
         Binding("r,f5", "reload", N_("Reload"), show=False, id="queue.reload",
                 tooltip=N_("Read the queue from the local store again")),
+        # Not in the footer, which is full at 120 columns: Enter twice (summary, then the dossier)
+        # reaches the dossier screen too, and the keys are listed with the others (all_bindings).
+        Binding("o,f4", "open_dossier", N_("Instruct"), key_display="o/F4", show=False, id="queue.dossier",
+                tooltip=N_("Open the dossier under the cursor to review and decide it")),
+        Binding("n", "claim_next", N_("Take next"), show=False, id="queue.claim_next",
+                tooltip=N_("Take the next dossier of the scheme from the portal and open it")),
+        Binding("space", "tag", N_("Tag"), key_display="␣", show=False, id="queue.tag",
+                tooltip=N_("Tag or untag the dossier under the cursor, for one decision on several")),
+        Binding("B", "bulk", N_("Bulk"), key_display="B", show=False, id="queue.bulk",
+                tooltip=N_("Apply one decision to the tagged dossiers, after a preview")),
+        Binding("U", "untag_all", N_("Untag all"), show=False, key_display="U", id="queue.untag",
+                tooltip=N_("Untag every tagged dossier")),
     ]
 
     def __init__(self, queue: StoreQueue, *, instructor_id: str = "", profile_name: str = "",
@@ -124,6 +140,8 @@ class QueueScreen(Screen[None]):
         self._narrow_applied: bool | None = None
         self._sidebar_before_summary = True
         self._counts_pending: tuple[int, QueueFilter] | None = None
+        self.tagged: dict[str, QueueRow] = {}
+        """Tagged dossiers by id, in tagging order (for a bulk decision)."""
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="queue-body"):
@@ -276,6 +294,8 @@ class QueueScreen(Screen[None]):
             line.append(_("counting…"), style="italic")
         else:
             line.append(dossier_count(self.total), style="bold")
+        if self.tagged:
+            line.append("   " + _("{count} tagged — B: decide them").format(count=len(self.tagged)), style="bold")
         self.query_one("#filter-line", Static).update(line)
 
     # -- search ----------------------------------------------------------------------------------
@@ -384,6 +404,9 @@ class QueueScreen(Screen[None]):
     # -- the summary pane ------------------------------------------------------------------------
 
     def on_dossier_chosen(self, message: DossierChosen) -> None:
+        if self.summary.display and self._summary_row_id == message.row.id:
+            self.open_dossier(message.row)  # Enter again on the summary's row: instruct it
+            return
         if not self.summary.display:
             # The pane needs the side bar's width to leave the table readable; it comes back on close.
             self._sidebar_before_summary = self.sidebar.display
@@ -426,3 +449,84 @@ class QueueScreen(Screen[None]):
             self.summary.show_missing(number)
         else:
             self.summary.show_dossier(dossier)
+
+    # -- instruction: the dossier screen, claims, tags ----------------------------------------------
+
+    def _navigation(self, mode: str = "list", scheme: str | None = None) -> Navigation:
+        return Navigation(self.current_filter, self.order, mode=mode,  # type: ignore[arg-type]
+                          scheme=scheme or self.view.scheme)
+
+    def open_dossier(self, row: QueueRow) -> None:
+        """The dossier screen on `row`; J/K there walk this list, in this order."""
+        screen = DossierScreen(self._navigation(scheme=self.view.scheme or row.scheme), dossier_id=row.id, row=row)
+        self.app.push_screen(screen, self._dossier_closed)
+
+    def action_open_dossier(self) -> None:
+        row = self.table.cursor_dossier
+        if row is not None:
+            self.open_dossier(row)
+
+    def action_claim_next(self) -> None:
+        if getattr(self.app, "connector", None) is None:
+            self.notify(_("No portal connection: the next dossier cannot be taken."), severity="warning",
+                        markup=False)
+            return
+        row = self.table.cursor_dossier
+        scheme = self.view.scheme or (row.scheme if row is not None else None)
+        if scheme is None and self.sidebar.scheme_codes:
+            scheme = self.sidebar.scheme_codes[0]
+        if scheme is None:
+            self.notify(_("Choose a scheme first (d in the queue)."), severity="warning", markup=False)
+            return
+        screen = DossierScreen(self._navigation("claim", scheme), claim_on_mount=True)
+        self.app.push_screen(screen, self._dossier_closed)
+
+    def _dossier_closed(self, dossier_id: str | None) -> None:
+        self.reload()
+        if dossier_id is not None:
+            self._locate(dossier_id)
+
+    @work(thread=True, exit_on_error=False, exclusive=True, group="queue-locate",
+          description="Find the last dossier in the list")
+    def _locate(self, dossier_id: str) -> None:
+        from instructor_tui.store.queue import position_of
+
+        position = position_of(self.queue.store, self.current_filter, self.order, dossier_id)
+        if position is not None:
+            self.app.call_from_thread(self.table.move_cursor, position)
+
+    def on_dossier_decided(self, message: DossierDecided) -> None:
+        self.reload()
+
+    def action_tag(self) -> None:
+        row = self.table.cursor_dossier
+        if row is None:
+            return
+        if row.id in self.tagged:
+            del self.tagged[row.id]
+        else:
+            self.tagged[row.id] = row
+        self.table.tagged = set(self.tagged)
+        self.table.refresh()
+        self._show_filter_line()
+        self.table.action_cursor_down()
+
+    def action_untag_all(self) -> None:
+        self.tagged.clear()
+        self.table.tagged = set()
+        self.table.refresh()
+        self._show_filter_line()
+
+    def action_bulk(self) -> None:
+        if not self.tagged:
+            self.notify(_("Tag dossiers first with the space bar."), markup=False)
+            return
+        self.app.push_screen(BulkDecisionScreen(list(self.tagged)), self._bulk_done)
+
+    def _bulk_done(self, recorded: int | None) -> None:
+        if recorded is None:
+            return
+        self.notify(_("{count} decisions recorded; they are sent after the undo delay.").format(count=recorded),
+                    markup=False)
+        self.action_untag_all()
+        self.reload()

@@ -72,6 +72,8 @@ COLUMNS: tuple[Column, ...] = (
     Column("assigned", N_("Assigned to"), 11, 10, 20),
 )
 GAP = 1
+TAG_MARK = "•"
+"""Drawn in the gap before the first column of a tagged row (one cell, like GAP)."""
 
 _STATE_CLASS: dict[DossierState, str] = {
     DossierState.SUBMITTED: "queue-table--state-new",
@@ -200,6 +202,8 @@ class QueueTable(ScrollView, can_focus=True):
         """What to say when the query matches nothing (set by the screen with each query)."""
         self.failed = False
         """The last load failed: stop asking until the user moves or queries again."""
+        self.tagged: set[str] = set()
+        """Ids of the dossiers tagged for a bulk decision: their rows start with a mark."""
         self._generation = 0
         self._filter: QueueFilter | None = None
         self._order: QueueOrder | None = None
@@ -483,7 +487,7 @@ class QueueTable(ScrollView, can_focus=True):
         cells = row_cells(row, current_language())
         cursor_style = self.get_component_rich_style("queue-table--cursor") if cursor else None
         row_style = base + cursor_style if cursor_style is not None else base
-        segments = [Segment(" " * GAP, row_style)]
+        segments = [Segment(TAG_MARK if row.id in self.tagged else " " * GAP, row_style)]
         for position, (column, w) in enumerate(self._columns()):
             if position:
                 segments.append(Segment(" " * GAP, row_style))
