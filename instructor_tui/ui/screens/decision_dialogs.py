@@ -96,10 +96,11 @@ class Dialog(ModalScreen[T]):
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog-box"):
             yield Static(Text(self.title_text, style="bold"), classes="dialog-title")
+            # The keys first: on a 24-line terminal the end of a long dialog may be scrolled away.
+            yield Static(Text(_(self.hint_text)), classes="dialog-hint")
+            yield Static(classes="dialog-error")
             with VerticalScroll(classes="dialog-body"):
                 yield from self.compose_body()
-            yield Static(classes="dialog-error")
-            yield Static(Text(_(self.hint_text)), classes="dialog-hint")
 
     def compose_body(self) -> ComposeResult:
         yield from ()

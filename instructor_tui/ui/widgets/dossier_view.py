@@ -247,7 +247,7 @@ def check_line(result: CheckResult, styles: Styles = Styles(), scheme: Scheme | 
     style = {CheckStatus.PASSED: styles.passed, CheckStatus.FAILED: styles.failed,
              CheckStatus.UNKNOWN: styles.unknown}[result.status]
     text = Text(overflow="fold")
-    text.append(f"{symbol} {_(word):<12}", style=style)
+    text.append(f"{symbol} {_(word):<13}", style=style)
     text.append(fill(result.label, params), style=styles.label)
     text.append(" — ")
     text.append(fill(result.reason, params))
