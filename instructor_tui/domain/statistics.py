@@ -211,11 +211,33 @@ def days_by_hours(hour_counts: Iterable[tuple[datetime, int]], tz: tzinfo) -> di
     """Counts per UTC hour (aware or naive-UTC datetimes at the hour) summed into local days. Time
     zones shift by whole hours here, so no count lands on the wrong day."""
     days: dict[date, int] = {}
+    offsets: dict[date, list[tuple[datetime, date]]] = {}
     for hour, count in hour_counts:
         at = hour if hour.tzinfo is not None else hour.replace(tzinfo=UTC)
-        day = at.astimezone(tz).date()
+        # The local day of an hour depends only on its UTC day and whether it is past the local
+        # midnight of that day: two conversions per UTC day instead of one per hour.
+        utc_day = at.date()
+        cuts = offsets.get(utc_day)
+        if cuts is None:
+            cuts = offsets[utc_day] = _local_days(utc_day, tz)
+        day = cuts[0][1]
+        for start, local in cuts:
+            if at >= start:
+                day = local
         days[day] = days.get(day, 0) + count
     return days
+
+
+def _local_days(utc_day: date, tz: tzinfo) -> list[tuple[datetime, date]]:
+    """(first UTC instant, local day) for each local day that a UTC day overlaps, in order."""
+    start = datetime(utc_day.year, utc_day.month, utc_day.day, tzinfo=UTC)
+    first_local = start.astimezone(tz).date()
+    cuts = [(start, first_local)]
+    for local in (first_local + timedelta(days=1),):
+        midnight = local_midnight(local, tz)
+        if start < midnight < start + timedelta(days=1):
+            cuts.append((midnight, local))
+    return cuts
 
 
 def fill_days(counts: Mapping[date, int], first: date | None, last: date | None) -> list[tuple[date, int]]:

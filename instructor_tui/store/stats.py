@@ -85,7 +85,8 @@ def _hour(column: Any, dialect: str) -> ColumnElement[Any]:
 def _hour_value(value: Any) -> datetime:
     if isinstance(value, datetime):
         return value if value.tzinfo else value.replace(tzinfo=UTC)
-    return datetime.strptime(str(value), "%Y-%m-%d %H").replace(tzinfo=UTC)
+    text = str(value)  # 'YYYY-MM-DD HH': sliced, as strptime costs ~10 µs a row over thousands of hours
+    return datetime(int(text[0:4]), int(text[5:7]), int(text[8:10]), int(text[11:13]), tzinfo=UTC)
 
 
 def _seconds_between(start: Any, end: Any, dialect: str) -> ColumnElement[Any]:

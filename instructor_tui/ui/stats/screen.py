@@ -183,7 +183,14 @@ class StatsScreen(Screen[None]):
         self.query_one("#stats-body", VerticalScroll).focus()
         self.action_refresh_stats()
         if self.refresh_seconds > 0:
-            self.set_interval(self.refresh_seconds, self.action_refresh_stats)
+            self.set_interval(self.refresh_seconds, self._tick)
+
+    def _tick(self) -> None:
+        """The periodic refresh: skipped while a computation is still running (on a slow database a
+        short interval would otherwise cancel every computation before it shows)."""
+        if any(w.group == "stats" and w.node is self and not w.is_finished for w in self.app.workers):
+            return
+        self.action_refresh_stats()
 
     # -- computing -------------------------------------------------------------------------------
 
