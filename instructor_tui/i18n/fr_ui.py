@@ -641,6 +641,7 @@ CATALOG: dict[str, str] = {
         "Limiter les chiffres des dossiers à un dispositif, ou les afficher tous",
     "Show the last 7, 30 or 90 days, or everything": "Afficher les 7, 30 ou 90 derniers jours, ou tout",
     "Statistics": "Statistiques",
+    "Team statistics: backlog, decisions, calls": "Statistiques de l'équipe : stock, décisions, appels",
     "The figures are not computed yet.": "Les chiffres ne sont pas encore calculés.",
     "Total": "Total",
     "Updated {when}": "Mis à jour le {when}",
