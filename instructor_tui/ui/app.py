@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from textual import work
 from textual.binding import Binding, BindingType
 from textual.message import Message
 from textual.screen import Screen
@@ -118,8 +119,22 @@ class InstructorApp(PortalWork):
             self.notify(_("The local copy of the dossiers was damaged: it was set aside and is being "
                           "rebuilt from the portal. Decisions waiting to be sent are kept."),
                         title=_("Local store"), severity="warning", timeout=15, markup=False)
+        self.warm_up()
         self.load_schemes()
         self.arm_background()
+
+    @work(thread=True, exit_on_error=False, group="warm-up", description="Load locale data and time zone")
+    def warm_up(self) -> None:
+        """Babel's locale data and the Paris time zone are files read on first use: read them here,
+        while the queue counts its rows, rather than on the UI thread when the first rows are drawn."""
+        from datetime import UTC, datetime
+
+        from instructor_tui.i18n import format_money, format_number
+        from instructor_tui.ui.formatting import short_date
+
+        format_number(1000)
+        format_money(100)
+        short_date(datetime.now(UTC))
 
     async def on_unmount(self) -> None:
         await self.close_portal()

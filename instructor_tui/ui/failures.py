@@ -12,7 +12,11 @@ from textual.dom import DOMNode
 from textual.worker import Worker, WorkerState
 
 from instructor_tui.i18n import _
-from instructor_tui.store.errors import StoreError
+
+
+def _store_error(error: BaseException) -> bool:
+    # By module, so that importing this (every screen does) does not import the store package.
+    return type(error).__module__.startswith("instructor_tui.store")
 
 
 def _portal_module(error: BaseException) -> bool:
@@ -21,8 +25,11 @@ def _portal_module(error: BaseException) -> bool:
 
 def describe_error(error: BaseException) -> str:
     """A failure said for the user, without personal data (no SQL text, no row values, no token)."""
-    if isinstance(error, StoreError):
-        return _(error.message).format(**error.params)
+    if _store_error(error):
+        from instructor_tui.store.errors import StoreError
+
+        if isinstance(error, StoreError):
+            return _(error.message).format(**error.params)
     if _portal_module(error):  # imported only when a portal error exists: the portal is loaded then
         from instructor_tui.portal.connector import PortalError
         from instructor_tui.portal.messages import user_message

@@ -47,7 +47,6 @@ from instructor_tui.ui.messages import (
     SyncCompleted,
     SyncProgress,
 )
-from instructor_tui.ui.token_prompt import TokenAnswer, TokenPrompt
 from instructor_tui.ui.widgets.status_bar import Link, StatusBar
 
 if TYPE_CHECKING:
@@ -56,6 +55,7 @@ if TYPE_CHECKING:
     from instructor_tui.portal.sync import SyncReport
     from instructor_tui.settings import Profile, Settings
     from instructor_tui.store.engine import Store
+    from instructor_tui.ui.token_prompt import TokenAnswer
 
 log = logging.getLogger("instructor_tui.ui.sync")
 
@@ -354,6 +354,8 @@ class PortalWork(App[None]):
 
     async def _ask_token(self, reason: str) -> str | None:
         """Show the prompt (from a worker); returns the new token, or None when the user cancelled."""
+        from instructor_tui.ui.token_prompt import TokenPrompt
+
         usable, why = await asyncio.to_thread(_keyring_status)
         answer: TokenAnswer | None = await self.push_screen_wait(
             TokenPrompt(profile_name=self.profile_name, reason=reason, keyring_usable=usable, keyring_note=why)

@@ -413,23 +413,20 @@ async def test_pending_decisions_are_sent_by_the_app(store: Store, portal_url: s
 # --- damaged cache --------------------------------------------------------------------------------
 
 
-def _damaged_store(tmp_path: Path) -> Store | None:
-    """A store whose cache was found damaged at opening, when the store supports it."""
+async def test_damaged_cache_is_said_refilled_and_the_outbox_kept(tmp_path: Path, portal_url: str) -> None:
     from instructor_tui.store import open_store
+    from instructor_tui.store.cache import cache_file
 
-    url = f"sqlite:///{tmp_path / 'damaged' / 'instructor.sqlite3'}"
-    store = open_store(url)
-    if not hasattr(store, "cache_was_rebuilt"):
-        store.close()
-        return None
-    store.cache_was_rebuilt = True  # as open_store leaves it after a rebuild
-    return store
-
-
-async def test_damaged_cache_is_said_and_refilled(tmp_path: Path, portal_url: str) -> None:
-    store = _damaged_store(tmp_path)
-    if store is None:
-        pytest.skip("this store does not report rebuilt caches yet")
+    path = tmp_path / "damaged" / "instructor.sqlite3"
+    first = open_store(f"sqlite:///{path}")
+    upsert_dossiers(first, small_dossiers(3))
+    record_decision(first, dossier_id="d0001", dossier_version='"v1"', decision=Decision.dismiss("doublon"),
+                    actor="someone-else", delay_seconds=3600)  # another actor's: this app never sends it
+    first.close()
+    damaged = cache_file(path)
+    damaged.write_bytes(b"this is not a database" * 512)
+    store = open_store(f"sqlite:///{path}")
+    assert store.cache_was_rebuilt
     board = Switchboard()
     app = _app(store, portal_url, board)
     try:
@@ -437,6 +434,7 @@ async def test_damaged_cache_is_said_and_refilled(tmp_path: Path, portal_url: st
             await pilot.pause()
             assert any("endommagée" in str(n.message) for n in app._notifications)
             await until(pilot, lambda: _total(app) == _portal_total(portal_url), "refilled by the sync")
+        assert get_entry(store, 1) is not None  # the outbox lives in the journal file: untouched
     finally:
         store.close()
         await board.aclose()
