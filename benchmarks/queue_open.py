@@ -26,6 +26,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 SESSION = "instructor-bench"
@@ -75,7 +76,7 @@ def screen() -> str:
     return tmux("capture-pane", "-p", "-t", SESSION)
 
 
-def wait_for(predicate, timeout: float = 60.0) -> float:  # type: ignore[no-untyped-def]
+def wait_for(predicate: Callable[..., bool], timeout: float = 60.0) -> float:
     """Poll the pane until `predicate(text)`; returns the perf_counter time it first held."""
     deadline = time.perf_counter() + timeout
     while time.perf_counter() < deadline:
