@@ -159,6 +159,8 @@ class PortalWork(App[None]):
         self._wake = asyncio.Event()
         self._token_needed = False
         self._token_declined = False
+        self._last_problem = ""
+        """The last portal refusal said to the user: the same one is not said again every period."""
         self._background_started = False
         self._start_timer: Timer | None = None
         self._reload_pending = False
@@ -312,6 +314,7 @@ class PortalWork(App[None]):
         self.last_report = report
         if report.status is SyncStatus.OK:
             self._failures = 0
+            self._last_problem = ""
             if self.link in (Link.OFFLINE, Link.TOKEN):
                 self.notify(_("The portal answers again."), title=_("Portal"), markup=False)
             self.set_link(Link.ONLINE)
@@ -332,11 +335,13 @@ class PortalWork(App[None]):
             if report.upserted:  # pages stored before the portal went away are shown
                 self.post_message(QueueDataChanged())
             return retry_delay(self._failures, interval, first=self.retry_first)
-        # The portal answered but refused or garbled something: say it, try again at the next period.
+        # The portal answered but refused or garbled something: say it (once), try again at the next period.
         self._failures = 0
         self.set_link(Link.ONLINE)
-        self.notify(user_message(report.error) if report.error else _("The portal failed to answer properly."),
-                    title=_("Portal"), severity="error", timeout=10, markup=False)
+        problem = user_message(report.error) if report.error else _("The portal failed to answer properly.")
+        if problem != self._last_problem:
+            self._last_problem = problem
+            self.notify(problem, title=_("Portal"), severity="error", timeout=10, markup=False)
         retry_after = getattr(report.error, "retry_after", None)
         if isinstance(retry_after, int | float) and 0 < retry_after < interval:
             return float(retry_after)

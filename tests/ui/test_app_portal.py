@@ -25,7 +25,9 @@ from ui_helpers import screen_lines, small_dossiers
 from instructor_tui.app_factory import make_app
 from instructor_tui.demo.server import serve_in_thread
 from instructor_tui.domain.decisions import Decision
+from instructor_tui.portal.connector import Forbidden
 from instructor_tui.portal.http_client import PortalV1Connector
+from instructor_tui.portal.messages import user_message
 from instructor_tui.portal.retry import RetryPolicy
 from instructor_tui.settings import Profile, Settings
 from instructor_tui.store import Store, load_schemes, upsert_dossiers
@@ -40,6 +42,7 @@ from instructor_tui.ui.messages import (
     SyncCompleted,
     SyncProgress,
 )
+from instructor_tui.ui.sync_worker import retry_delay
 from instructor_tui.ui.token_prompt import TokenPrompt
 from instructor_tui.ui.widgets.status_bar import Link, StatusBar
 
@@ -172,6 +175,7 @@ async def test_background_sync_fills_an_empty_store_and_shows_scheme_labels(stor
                     "the side bar names the scheme")
         assert not any("velo-electrique" in line for line in screen_lines(pilot))
     assert count_rows(store, QueueFilter()) == total
+    assert app.connector is None  # the connector it made was closed with the app
 
 
 async def test_status_bar_shows_sync_progress(store: Store, portal_url: str) -> None:
@@ -204,6 +208,32 @@ async def test_manual_sync_keeps_the_cursor(store: Store, portal_url: str) -> No
         await pilot.pause()
         assert table.cursor_row == 3
     await board.aclose()
+
+
+def test_retry_delay_backs_off_up_to_the_interval() -> None:
+    assert [retry_delay(n, 60.0, rng=0.0) for n in (1, 2, 3, 4, 5)] == [5.0, 10.0, 20.0, 40.0, 60.0]
+    assert retry_delay(0, 60.0) == 60.0
+    assert 5.0 <= retry_delay(1, 60.0, rng=1.0) <= 6.0  # jitter: at most 20 % more
+
+
+async def test_a_portal_refusal_is_said_once_not_every_period(store: Store, portal_url: str) -> None:
+    async def forbidden(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(403, json={"error": {"code": "forbidden", "message": "no"}})
+
+    connector = PortalV1Connector(portal_url, token=TOKEN, transport=httpx.MockTransport(forbidden),
+                                  retry=RetryPolicy(attempts=1))
+    app = InstructorApp(settings=_settings(), profile_name="demo", profile=_profile(portal_url), store=store,
+                        connector=connector)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await until(pilot, lambda: app.last_report is not None, "a first sync")
+        first = app.last_report
+        await pilot.press("S")
+        await until(pilot, lambda: app.last_report is not first, "a second sync")
+        said = [n for n in app._notifications if str(n.message) == user_message(Forbidden("x"))]
+        assert len(said) == 1
+        assert app.link is Link.ONLINE  # the portal answers: not offline
+        assert _total(app) == 0
+    await connector.aclose()
 
 
 # --- offline --------------------------------------------------------------------------------------
