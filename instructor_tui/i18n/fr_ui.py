@@ -359,7 +359,8 @@ CATALOG: dict[str, str] = {
     "Taking the next dossier…": "Prise en charge du dossier suivant…",
     "Tax income": "Revenu fiscal",
     "Tax number": "Numéro fiscal",
-    "The decision was NOT recorded: {reason}": "La décision n'a PAS été enregistrée : {reason}",
+    "The decision on dossier {number} was NOT recorded: {reason}":
+        "La décision sur le dossier {number} n'a PAS été enregistrée : {reason}",
     "The document could not be written to the local cache.":
         "La pièce n'a pas pu être écrite dans le cache local.",
     "The message to the applicant is empty.": "Le message au demandeur est vide.",

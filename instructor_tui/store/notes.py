@@ -16,6 +16,7 @@ from sqlalchemy import insert, select
 
 from instructor_tui.domain.checklist import DocumentReview, DocumentVerdict
 from instructor_tui.store import tables
+from instructor_tui.store.audit import append_event
 from instructor_tui.store.engine import Store
 
 _N = tables.note_table
@@ -69,15 +70,8 @@ def review_payload(review: DocumentReview) -> dict[str, Any]:
 
 def save_document_review(store: Store, dossier_id: str, actor: str, review: DocumentReview) -> None:
     """Record the verdict as an audit event (one transaction)."""
-    payload = review_payload(review)
     with store.write() as conn:
-        try:
-            from instructor_tui.store.audit import append_event
-        except ImportError:  # before the audit module lands: a plain row, without its hash chain
-            conn.execute(insert(_E).values(at=datetime.now(UTC), actor=actor, kind=REVIEW_EVENT,
-                                           dossier_id=dossier_id, payload=payload))
-        else:
-            append_event(conn, actor=actor, kind=REVIEW_EVENT, dossier_id=dossier_id, payload=payload)
+        append_event(conn, actor=actor, kind=REVIEW_EVENT, dossier_id=dossier_id, payload=review_payload(review))
 
 
 def load_document_reviews(store: Store, dossier_id: str) -> dict[str, DocumentReview]:

@@ -34,6 +34,7 @@ from instructor_tui.domain.models import Dossier, Scheme
 from instructor_tui.domain.sanitize import clean_line
 from instructor_tui.i18n import N_, _, format_money
 from instructor_tui.ui.bindings import localize_bindings
+from instructor_tui.ui.decision_messages import DecisionRecorded
 from instructor_tui.ui.failures import report_worker_failure
 from instructor_tui.ui.formatting import state_label
 from instructor_tui.ui.screens.decision_dialogs import DISMISS_SUGGESTIONS, ReasonPrompt
@@ -158,13 +159,9 @@ class BulkDecisionScreen(ModalScreen[int | None]):
         from instructor_tui.store.dossiers import get_dossier
 
         dossiers = [d for d in (get_dossier(self.store, i) for i in self.dossier_ids) if d is not None]
-        schemes: dict[str, Scheme] = {}
-        try:
-            from instructor_tui.store.schemes import load_schemes
+        from instructor_tui.store.schemes import load_schemes
 
-            schemes = load_schemes(self.store)
-        except ImportError:
-            pass
+        schemes = load_schemes(self.store)
         self.app.call_from_thread(self._loaded, dossiers, schemes)
 
     def _loaded(self, dossiers: list[Dossier], schemes: dict[str, Scheme]) -> None:
@@ -268,11 +265,13 @@ class BulkDecisionScreen(ModalScreen[int | None]):
                     continue
             assert item.decision is not None
             try:
-                await asyncio.to_thread(record_decision, self.store, dossier_id=dossier.id, dossier_version=version,
-                                        decision=item.decision, actor=actor, delay_seconds=delay)
+                entry = await asyncio.to_thread(record_decision, self.store, dossier_id=dossier.id,
+                                                dossier_version=version, decision=item.decision, actor=actor,
+                                                delay_seconds=delay)
             except DecisionAlreadyPending:
                 skipped.append(dossier.number)
                 continue
+            self.app.post_message(DecisionRecorded(dossier.id, entry.id, delay))
             recorded += 1
         if skipped:
             self.notify(_("Not recorded (held by someone else or already decided): {numbers}").format(

@@ -162,12 +162,9 @@ def _load_prepared(store: Store, dossier_id: str, row: QueueRow | None, need_sch
         return None
     scheme = None
     if need_scheme:
-        try:
-            from instructor_tui.store.schemes import load_schemes
+        from instructor_tui.store.schemes import load_schemes
 
-            scheme = load_schemes(store).get(dossier.scheme)
-        except ImportError:
-            scheme = None
+        scheme = load_schemes(store).get(dossier.scheme)
     return Prepared(
         dossier=dossier,
         row=row or row_of(dossier),
@@ -236,8 +233,8 @@ class DossierScreen(Screen[str | None]):
         self._session_reviews: dict[str, dict[str, DocumentReview]] = {}
         self._tracked: list[Tracked] = []
         self._poll_timer: Timer | None = None
-        self._claim_task: asyncio.Task[Dossier | None] | None = None
-        self._claim_refused = False
+        self._claim_task: asyncio.Task[tuple[Dossier | None, bool]] | None = None
+        self._claim_for: str | None = None
         self._next_ids: list[str] = []
         self._loading_id: str | None = None
         self._narrow_applied: bool | None = None
@@ -632,34 +629,34 @@ class DossierScreen(Screen[str | None]):
         me = getattr(getattr(self.app, "profile", None), "instructor_id", "")
         if me and dossier.assigned_to == me:
             return
-        self._claim_refused = False
+        self._claim_for = dossier.id
         self._claim_task = asyncio.get_running_loop().create_task(self._claim(dossier))
 
-    async def _claim(self, dossier: Dossier) -> Dossier | None:
+    async def _claim(self, dossier: Dossier) -> tuple[Dossier | None, bool]:
+        """(the claimed dossier or None, whether the portal refused the claim)."""
         from instructor_tui.portal.connector import PortalError
 
         try:
             claimed: Dossier = await self.connector.claim(dossier.id, dossier.version)
         except PortalError as exc:
-            self._claim_failed(dossier, exc)
-            return None
+            return None, self._claim_failed(dossier, exc)
         await asyncio.to_thread(self._upsert, claimed)
         if self.current is not None and self.current.dossier.id == claimed.id:
             self.current = replace(self.current, dossier=claimed)
-        return claimed
+        return claimed, False
 
     def _upsert(self, dossier: Dossier) -> None:
         from instructor_tui.store.dossiers import upsert_dossiers
 
         upsert_dossiers(self.store, [dossier])
 
-    def _claim_failed(self, dossier: Dossier, error: Exception) -> None:
+    def _claim_failed(self, dossier: Dossier, error: Exception) -> bool:
+        """Show why the portal refused the claim; False when it was only out of reach."""
         from instructor_tui.portal.connector import Conflict, Unavailable
         from instructor_tui.portal.messages import user_message
 
         if isinstance(error, Unavailable):
-            return  # offline: the decision is recorded and sent (with a claim) when the portal is back
-        self._claim_refused = True
+            return False  # offline: the decision is recorded, and sent when the portal is back
         if isinstance(self.app.screen, (ApproveDialog, RejectDialog, RequestDocumentsDialog, DismissDialog)):
             self.app.screen.dismiss(None)
         if isinstance(error, Conflict):
@@ -668,6 +665,8 @@ class DossierScreen(Screen[str | None]):
             self.app.push_screen(ConflictDialog(report), lambda reopen: self._reopen(dossier.id))
         else:
             self.notify(user_message(error), severity="error", markup=False)
+            self._back_to(dossier)
+        return True
 
     # -- decisions -------------------------------------------------------------------------------
 
@@ -764,19 +763,24 @@ class DossierScreen(Screen[str | None]):
     def _decided(self, decision: Decision | None) -> None:
         if decision is None or self.dossier is None:
             return
-        self._record(self.dossier, decision)
+        claim = self._claim_task if self._claim_for == self.dossier.id else None
+        self._claim_task, self._claim_for = None, None
+        self._record(self.dossier, decision, claim)
+        # The next dossier is shown at once, while the decision is written (a few ms, an fsync): the
+        # status line says "recorded" only once it is, and a failure brings the dossier back.
+        self._after_decision()
 
-    @work(exclusive=True, exit_on_error=False, group="dossier-record", description="Record a decision")
-    async def _record(self, dossier: Dossier, decision: Decision) -> None:
+    @work(exit_on_error=False, group="dossier-record", description="Record a decision")
+    async def _record(self, dossier: Dossier, decision: Decision,
+                      claim: asyncio.Task[tuple[Dossier | None, bool]] | None) -> None:
         from instructor_tui.store.outbox import DecisionAlreadyPending, record_decision
         from instructor_tui.ui.failures import describe_error
 
         version = dossier.version
-        if self._claim_task is not None:
-            claimed = await self._claim_task
-            self._claim_task = None
-            if self._claim_refused:
-                return  # the portal refused the claim: the conflict is on screen, nothing is recorded
+        if claim is not None:
+            claimed, refused = await claim
+            if refused:
+                return  # the portal refused the claim: the conflict is on screen (it reopens the dossier)
             if claimed is not None and claimed.id == dossier.id:
                 version = claimed.version
         delay = float(getattr(getattr(self.app, "settings", None), "undo_delay_seconds", 5.0))
@@ -787,10 +791,13 @@ class DossierScreen(Screen[str | None]):
         except DecisionAlreadyPending:
             self.notify(_("A decision on this dossier is already waiting to be sent: u cancels it."),
                         severity="warning", markup=False)
+            self._back_to(dossier)
             return
-        except Exception as exc:  # nothing was recorded: say so, keep the dossier on screen
-            self.notify(_("The decision was NOT recorded: {reason}").format(reason=describe_error(exc)),
-                        severity="error", timeout=10, markup=False)
+        except Exception as exc:  # nothing was recorded: say so, bring the dossier back
+            self.notify(_("The decision on dossier {number} was NOT recorded: {reason}").format(
+                number=clean_line(dossier.number, 40), reason=describe_error(exc)),
+                severity="error", timeout=10, markup=False)
+            self._back_to(dossier)
             return
         self._tracked.append(Tracked(entry.id, dossier.id, dossier.number, decision, time.monotonic() + delay))
         self.app.post_message(DecisionRecorded(dossier.id, entry.id, delay))
@@ -799,7 +806,11 @@ class DossierScreen(Screen[str | None]):
         self._ensure_polling()
         self.refresh_bindings()
         self._paint_pending()
-        self._after_decision()
+
+    def _back_to(self, dossier: Dossier) -> None:
+        if self.dossier is None or self.dossier.id != dossier.id:
+            self._prepared.pop(dossier.id, None)
+            self.load(dossier.id)
 
     def _latest_tracked(self) -> Tracked | None:
         pending = [t for t in self._tracked if t.status == "pending"]
