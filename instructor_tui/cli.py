@@ -306,6 +306,10 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--colleagues", action="store_true", help=_("simulated colleagues decide dossiers meanwhile"))
     serve.set_defaults(func=cmd_portal_serve)
 
+    from instructor_tui.stats_cli import add_stats_parser
+
+    add_stats_parser(sub)
+
     for command, func, help_text in (
         ("login", cmd_login, _("save the portal token of a profile in the system keyring")),
         ("logout", cmd_logout, _("remove the portal token of a profile from the keyring")),
