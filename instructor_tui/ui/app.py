@@ -160,13 +160,20 @@ class InstructorApp(PortalWork):
                 bar.last_sync = message.at
                 bar.sync_known = True
 
+    def reload_queue(self) -> None:
+        """Query the queue again, cursor kept — once it is composed (before, its own first query will
+        see the new data)."""
+        screen = self.screen_stack[0] if self.screen_stack else None
+        if isinstance(screen, QueueScreen) and screen.is_mounted and screen.query("#table"):
+            screen.reload()
+
     def on_queue_data_changed(self, message: QueueDataChanged) -> None:
-        self.queue_screen.reload()
+        self.reload_queue()
 
     def on_schemes_loaded(self, message: SchemesLoaded) -> None:
         if self.schemes_changed(message.schemes):
             set_schemes(self.schemes)
-            self.queue_screen.reload()  # labels in the rows, the side bar and the filter line
+            self.reload_queue()  # labels in the rows, the side bar and the filter line
 
     # -- decisions recorded by the dossier screen (ui.decision_messages) ------------------------------
     # Matched by handler name: the app needs nothing from these messages but the news.

@@ -210,6 +210,23 @@ async def test_manual_sync_keeps_the_cursor(store: Store, portal_url: str) -> No
     await board.aclose()
 
 
+async def test_scheme_labels_stored_earlier_are_shown_at_start(store: Store) -> None:
+    """No portal at all: the labels come from the store, read while the queue composes."""
+    from instructor_tui.demo.schemes import SCHEMES
+    from instructor_tui.store import save_schemes
+
+    save_schemes(store, SCHEMES.values())
+    upsert_dossiers(store, small_dossiers())
+    app = InstructorApp(settings=_settings(), profile_name="demo", profile=Profile(), store=store)
+    async with app.run_test(size=(120, 40)) as pilot:
+        label = SCHEMES["poele-bois"].label_fr
+        await until(pilot, lambda: any(label[:12] in line for line in screen_lines(pilot)), "the label")
+        assert app.link is Link.LOCAL and "○ Hors ligne" in _status(app)
+        await pilot.press("S")  # no portal: said, nothing breaks
+        await pilot.pause()
+        assert any("pas reliée au portail" in str(n.message) for n in app._notifications)
+
+
 def test_retry_delay_backs_off_up_to_the_interval() -> None:
     assert [retry_delay(n, 60.0, rng=0.0) for n in (1, 2, 3, 4, 5)] == [5.0, 10.0, 20.0, 40.0, 60.0]
     assert retry_delay(0, 60.0) == 60.0
