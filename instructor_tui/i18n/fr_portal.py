@@ -49,4 +49,12 @@ CATALOG: dict[str, str] = {
     ),
     "Unexpected error: {kind}": "Erreur inattendue : {kind}",
     "Up to date": "À jour",
+    # Démarches Simplifiées
+    "No démarche to follow: set demarches = [number, …] in the profile.": (
+        "Aucune démarche à suivre : renseignez demarches = [numéro, …] dans le profil."
+    ),
+    "Démarches Simplifiées needs your instructor id or e-mail: set instructor_id in the profile.": (
+        "Démarches Simplifiées a besoin de votre identifiant ou adresse d'instructeur : renseignez "
+        "instructor_id dans le profil."
+    ),
 }

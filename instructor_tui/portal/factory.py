@@ -19,11 +19,10 @@ def make_connector(profile: Profile, token: str | None, *, portal_url: str | Non
     url = portal_url or profile.portal_url
     if not url:
         raise PortalConfigError(_("No portal URL: set portal_url in the profile or pass --portal."))
-    if profile.connector != "portal-v1":
+    if profile.connector not in ("portal-v1", "demarches-simplifiees"):
         raise PortalConfigError(
             _("The {connector} connector is not available in this version.").format(connector=profile.connector)
         )
-    from instructor_tui.portal.http_client import PortalV1Connector
     from instructor_tui.portal.transport import check_portal_url
 
     try:
@@ -32,4 +31,20 @@ def make_connector(profile: Profile, token: str | None, *, portal_url: str | Non
         raise PortalConfigError(
             _("The portal URL must start with https:// (http:// only for a portal on this machine).")
         ) from None
+    if profile.connector == "demarches-simplifiees":
+        if not profile.demarches:
+            raise PortalConfigError(
+                _("No démarche to follow: set demarches = [number, …] in the profile.")
+            )
+        if not profile.instructor_id:
+            raise PortalConfigError(
+                _("Démarches Simplifiées needs your instructor id or e-mail: set instructor_id in the profile.")
+            )
+        from instructor_tui.portal.ds import DemarchesSimplifieesConnector
+
+        return DemarchesSimplifieesConnector(
+            url, demarches=profile.demarches, instructor_id=profile.instructor_id, token=token
+        )
+    from instructor_tui.portal.http_client import PortalV1Connector
+
     return PortalV1Connector(url, token=token)
