@@ -205,4 +205,11 @@ CATALOG: dict[str, str] = {
     "output format (default: table)": "format de sortie (par défaut : table)",
     "print the team statistics (backlog, decisions, calls)":
         "afficher les statistiques de l'équipe (stock, décisions, appels)",
+    # Maintenance (purge, audit export) and the store's disk-full / busy messages
+    "The disk holding the database {where} is full: nothing was written; free some space and try again.":
+        "Le disque de la base de données {where} est plein : rien n'a été écrit ; libérez de la place et "
+        "réessayez.",
+    "The database {where} is busy (another program holds it): nothing was written; try again in a moment.":
+        "La base de données {where} est occupée (un autre programme la tient) : rien n'a été écrit ; "
+        "réessayez dans un instant.",
 }

@@ -254,6 +254,10 @@ def translate(exc: DBAPIError, store: Store) -> StoreError:
             return StoreError(errors.NOT_A_DATABASE, path=path)
         if name in {"SQLITE_READONLY", "SQLITE_PERM", "SQLITE_AUTH"}:
             return StoreError(errors.PERMISSION_DENIED, where=path)
+        if name == "SQLITE_FULL":
+            return StoreError(errors.DISK_FULL, where=path)
+        if name in {"SQLITE_BUSY", "SQLITE_LOCKED"}:
+            return StoreError(errors.DATABASE_BUSY, where=path)
         if name == "SQLITE_CANTOPEN":
             return StoreError(errors.CANNOT_OPEN_FILE, path=path, reason=reason)
         return StoreError(errors.DATABASE_FAILED, where=path, reason=reason)

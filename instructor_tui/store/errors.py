@@ -27,6 +27,10 @@ SCHEMA_BROKEN = N_("The database {where} has an unreadable schema version table:
 MIGRATION_FAILED = N_("Updating the database {where} to schema version {version} failed: {reason}")
 UNSUPPORTED_URL = N_("Unsupported database URL {where}: use sqlite:///path or postgresql+psycopg://…")
 DATABASE_FAILED = N_("The database {where} failed: {reason}")
+DISK_FULL = N_("The disk holding the database {where} is full: nothing was written; free some space and try again.")
+DATABASE_BUSY = N_(
+    "The database {where} is busy (another program holds it): nothing was written; try again in a moment."
+)
 
 CACHE_REBUILT = N_("The local cache was damaged and has been rebuilt; it is being refilled from the portal.")
 """Not an error: what the UI says when `Store.cache_was_rebuilt` (no parameters)."""
@@ -42,6 +46,8 @@ TEMPLATES = (
     MIGRATION_FAILED,
     UNSUPPORTED_URL,
     DATABASE_FAILED,
+    DISK_FULL,
+    DATABASE_BUSY,
 )
 
 
