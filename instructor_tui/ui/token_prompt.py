@@ -60,6 +60,7 @@ class TokenPrompt(ModalScreen[TokenAnswer | None]):
     TokenPrompt #token-buttons Button { margin-left: 2; }
     """
 
+    AUTO_FOCUS = "#token-input"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "cancel", N_("Cancel"), id="token.cancel",
                 tooltip=N_("Stay offline: the local copy stays usable")),
@@ -85,14 +86,12 @@ class TokenPrompt(ModalScreen[TokenAnswer | None]):
                 note = (self.keyring_note + " " if self.keyring_note else "") + _(
                     "The token will be kept in memory for this session only.")
                 yield Static(Text(note), id="token-keyring-note")
-            yield Static(id="token-error")
+            error = Static(id="token-error")
+            error.display = False
+            yield error
             with Horizontal(id="token-buttons"):
                 yield Button(_("Cancel — stay offline"), id="token-cancel")
                 yield Button(_("Use this token"), variant="primary", id="token-ok")
-
-    def on_mount(self) -> None:
-        self.query_one("#token-error", Static).display = False
-        self.query_one("#token-input", Input).focus()
 
     @on(Input.Submitted, "#token-input")
     @on(Button.Pressed, "#token-ok")

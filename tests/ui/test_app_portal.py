@@ -130,6 +130,10 @@ async def until(pilot: Pilot[Any], predicate: Callable[[], bool], what: str, lim
     raise AssertionError(f"never happened: {what}")
 
 
+def _prompt_ready(app: InstructorApp) -> bool:
+    return isinstance(app.screen, TokenPrompt) and bool(app.screen.query("#token-buttons"))
+
+
 def _status(app: InstructorApp) -> str:
     return str(app.queue_screen.query_one(StatusBar).render())
 
@@ -337,7 +341,7 @@ async def test_401_mid_sync_asks_for_a_token_and_resumes(store: Store, portal_ur
     board.refused_token, board.pages_before_401 = TOKEN, 2
     app = _app(store, portal_url, board)
     async with app.run_test(size=(120, 40)) as pilot:
-        await until(pilot, lambda: isinstance(app.screen, TokenPrompt), "the token prompt")
+        await until(pilot, lambda: _prompt_ready(app), "the token prompt")
         stored_before = count_rows(store, QueueFilter())
         assert 0 < stored_before < _portal_total(portal_url)  # pages before the 401 are kept
         assert "jeton" in _status(app).lower()
@@ -364,7 +368,7 @@ async def test_new_token_can_be_saved_in_the_keyring(
     board.refused_token = TOKEN
     app = _app(store, portal_url, board)
     async with app.run_test(size=(120, 40)) as pilot:
-        await until(pilot, lambda: isinstance(app.screen, TokenPrompt), "the token prompt")
+        await until(pilot, lambda: _prompt_ready(app), "the token prompt")
         prompt = app.screen
         assert prompt.query_one(Checkbox).value is True
         prompt.query_one("#token-input", Input).value = OTHER_TOKEN
@@ -381,7 +385,7 @@ async def test_cancelling_the_token_prompt_leaves_the_app_offline_and_usable(
     board.refused_token = TOKEN
     app = _app(small_store, portal_url, board)
     async with app.run_test(size=(120, 40)) as pilot:
-        await until(pilot, lambda: isinstance(app.screen, TokenPrompt), "the token prompt")
+        await until(pilot, lambda: _prompt_ready(app), "the token prompt")
         await pilot.press("escape")
         await until(pilot, lambda: not isinstance(app.screen, TokenPrompt), "the prompt closes")
         assert app.link is Link.TOKEN
@@ -389,7 +393,7 @@ async def test_cancelling_the_token_prompt_leaves_the_app_offline_and_usable(
         await pilot.press("j")
         assert app.queue_screen.table.cursor_row == 1 and _total(app) == 40
         await pilot.press("S")  # asking again re-opens the prompt
-        await until(pilot, lambda: isinstance(app.screen, TokenPrompt), "the prompt again")
+        await until(pilot, lambda: _prompt_ready(app), "the prompt again")
         app.screen.query_one("#token-input", Input).value = OTHER_TOKEN
         await pilot.press("enter")
         await until(pilot, lambda: app.link is Link.ONLINE, "online")
@@ -401,7 +405,7 @@ async def test_without_a_stored_token_the_app_asks_for_one(
 ) -> None:
     app = make_app(_settings(), "demo", _profile(portal_url), lookup_token=True, store=store)
     async with app.run_test(size=(120, 40)) as pilot:
-        await until(pilot, lambda: isinstance(app.screen, TokenPrompt), "the token prompt")
+        await until(pilot, lambda: _prompt_ready(app), "the token prompt")
         app.screen.query_one("#token-input", Input).value = TOKEN
         await pilot.press("enter")
         await until(pilot, lambda: _total(app) == _portal_total(portal_url), "synced")
