@@ -212,4 +212,28 @@ CATALOG: dict[str, str] = {
     "The database {where} is busy (another program holds it): nothing was written; try again in a moment.":
         "La base de données {where} est occupée (un autre programme la tient) : rien n'a été écrit ; "
         "réessayez dans un instant.",
+    "delete the personal data of closed dossiers not updated for a number of days":
+        "supprimer les données personnelles des dossiers clos non mis à jour depuis un nombre de jours",
+    "only dossiers not updated on the portal for this many days":
+        "seulement les dossiers non mis à jour sur le portail depuis ce nombre de jours",
+    "say what would be deleted, delete nothing": "dire ce qui serait supprimé, sans rien supprimer",
+    "export local records": "exporter des enregistrements locaux",
+    "write the audit trail (JSON lines) with its hash chain":
+        "écrire le journal d'audit (lignes JSON) avec sa chaîne d'empreintes",
+    "file to write (default: standard output)": "fichier à écrire (par défaut : la sortie standard)",
+    "check an exported file instead of exporting": "vérifier un fichier exporté au lieu d'exporter",
+    "'{text}' is not a number of days": "« {text} » n'est pas un nombre de jours",
+    "Would purge {dossiers} dossier(s): {attachments} attachment(s), {files} file(s), {notes} note(s).":
+        "Seraient purgés : {dossiers} dossier(s), {attachments} pièce(s) jointe(s), {files} fichier(s), "
+        "{notes} note(s).",
+    "Purged {dossiers} dossier(s): {attachments} attachment(s), {files} file(s), {notes} note(s).":
+        "Purgés : {dossiers} dossier(s), {attachments} pièce(s) jointe(s), {files} fichier(s), {notes} note(s).",
+    "Kept {count} dossier(s) whose decision is still waiting to be sent.":
+        "{count} dossier(s) conservé(s) : leur décision attend encore d'être envoyée.",
+    "Cannot read {file}: {reason}": "Impossible de lire {file} : {reason}",
+    "Cannot write {file}: {reason}": "Impossible d'écrire {file} : {reason}",
+    "The audit export {file} is intact.": "L'export d'audit {file} est intact.",
+    "The audit export {file} was altered: the chain breaks at line {line}.":
+        "L'export d'audit {file} a été modifié : la chaîne est rompue à la ligne {line}.",
+    "{count} audit event(s) written to {file}.": "{count} événement(s) d'audit écrit(s) dans {file}.",
 }
