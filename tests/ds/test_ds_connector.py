@@ -354,3 +354,18 @@ async def test_the_connector_counts_every_graphql_request(ds, sleeps, store):
         for number in ("5001", "5002", "5001", "5002", "5001"):
             await limited.get_dossier(number)
     assert limiter.waited == 120.0
+
+
+def test_the_factory_builds_the_ds_connector_from_a_profile():
+    from instructor_tui.portal.factory import PortalConfigError, make_connector
+    from instructor_tui.settings import Profile
+
+    profile = Profile(connector="demarches-simplifiees", portal_url="https://ds.test", demarches=(101,),
+                      instructor_id=ME[1])
+    made = make_connector(profile, "tok-SECRET")
+    assert isinstance(made, DemarchesSimplifieesConnector) and made.demarches == (101,)
+    assert "SECRET" not in repr(made)
+    with pytest.raises(PortalConfigError):
+        make_connector(profile.model_copy(update={"instructor_id": ""}), "t")
+    with pytest.raises(PortalConfigError):
+        make_connector(profile.model_copy(update={"portal_url": "http://ds.example.fr"}), "t")
