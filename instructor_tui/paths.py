@@ -18,11 +18,15 @@ CONFIG_ENV = "INSTRUCTOR_TUI_CONFIG"
 
 
 def _private_dir(path: Path) -> Path:
+    created = [parent for parent in (path, *path.parents) if not parent.exists()]
     path.mkdir(parents=True, exist_ok=True, mode=0o700)
-    try:
-        path.chmod(0o700)
-    except OSError:  # not ours to change (a shared mount): leave it as it is
-        pass
+    # mkdir's mode applies to the leaf only (parents get the umask's): the folders created here are
+    # all made private; an existing folder other than the leaf is left as the user set it.
+    for folder in {path, *created}:
+        try:
+            folder.chmod(0o700)
+        except OSError:  # not ours to change (a shared mount): leave it as it is
+            pass
     return path
 
 

@@ -16,6 +16,7 @@ Every failure the user can meet on opening becomes a StoreError with a fixed mes
 
 from __future__ import annotations
 
+import logging
 import os
 import sqlite3
 from collections.abc import Iterator
@@ -136,6 +137,7 @@ def open_store(url: str) -> Store:
     from instructor_tui.store import cache  # both need Store: import late
     from instructor_tui.store.migrations import migrate
 
+    _hide_rows_from_logs()
     try:
         parsed = make_url(url)
     except (ArgumentError, ValueError):
@@ -203,6 +205,24 @@ def _create_private_file(path: Path) -> None:
         raise StoreError(errors.PERMISSION_DENIED, where=str(path)) from None
     except OSError as exc:
         raise StoreError(errors.CANNOT_OPEN_FILE, path=str(path), reason=exc.strerror or str(exc)) from None
+
+
+class _NoRowLogs(logging.Filter):
+    """SQLAlchemy logs every result row at DEBUG ("Row (…)"): applicants' names, e-mails, IBANs.
+    Whoever turns DEBUG on (logging.basicConfig, a log file) gets the statements, never the rows."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (isinstance(record.msg, str) and record.msg.startswith("Row "))
+
+
+_ROW_FILTER = _NoRowLogs()
+
+
+def _hide_rows_from_logs() -> None:
+    for name in ("sqlalchemy.engine", "sqlalchemy.engine.Engine", "sqlalchemy.engine.base.Engine"):
+        logger = logging.getLogger(name)
+        if _ROW_FILTER not in logger.filters:
+            logger.addFilter(_ROW_FILTER)
 
 
 def _configure_sqlite(engine: Engine, cache_path: Path | None) -> None:
