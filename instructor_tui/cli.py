@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import getpass
+import subprocess
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -16,7 +17,7 @@ from typing import TYPE_CHECKING, NoReturn
 from instructor_tui import __version__, paths
 from instructor_tui.app_factory import StartupError
 from instructor_tui.i18n import _, format_number, set_language
-from instructor_tui.settings import DEMO_PROFILE, Profile, Settings, SettingsError, load_settings
+from instructor_tui.settings import DEMO_PROFILE, Profile, Settings, SettingsError, load_settings, save_profile
 
 if TYPE_CHECKING:
     from instructor_tui.portal.connector import Identity
@@ -132,8 +133,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     from instructor_tui.app_factory import make_app
 
     settings, name, profile = _load(args)
-    token, note = resolve_token(name) if profile.portal_url else (None, None)
-    app = make_app(settings, name, profile, token=token, session_token_note=note)
+    # The app finds the token itself (INSTRUCTOR_TUI_TOKEN, then the keyring) in a thread after its
+    # first rows, and asks for it in its modal when there is none or no usable keyring.
+    app = make_app(settings, name, profile, lookup_token=True)
     app.run()
     return 0
 
@@ -200,7 +202,7 @@ def cmd_portal_serve(args: argparse.Namespace) -> int:
 
 def cmd_demo(args: argparse.Namespace) -> int:
     """Start the reference portal on loopback, sync the demo profile from it, open the app."""
-    from instructor_tui.demo.server import serve_in_thread
+    from instructor_tui.demo_defaults import DEMO_USER
 
     settings, _name, _profile = _load(args)
     name, profile = settings.profile(DEMO_PROFILE)
@@ -213,16 +215,19 @@ def cmd_demo(args: argparse.Namespace) -> int:
             _("First start: generating {dossiers} demo dossiers…").format(dossiers=format_number(args.dossiers)),
             file=sys.stderr,
         )
-    portal = serve_in_thread(
-        "127.0.0.1", _free_port(), args.dossiers, args.seed, db_path, colleagues=args.colleagues
-    )
+    # The portal runs in its own process: its imports and its work use the other core, not the UI's.
+    url, server = _start_portal_process(args, db_path)
     try:
-        identity = _whoami(profile.model_copy(update={"portal_url": portal.url}), args.user)
-        profile = profile.model_copy(update={"portal_url": portal.url, "instructor_id": identity.user_id})
         from instructor_tui.app_factory import make_app, open_profile_store
         from instructor_tui.store.queue import QueueFilter, count_rows
 
         store = open_profile_store(name, profile)
+        _wait_for_portal(url, server, timeout=300 if first_run else 60)
+        remembered = profile.instructor_id if args.user == DEMO_USER else ""
+        instructor_id = remembered or _whoami(profile.model_copy(update={"portal_url": url}), args.user).user_id
+        if args.user == DEMO_USER and not remembered:
+            save_profile(DEMO_PROFILE, profile.model_copy(update={"instructor_id": instructor_id}))
+        profile = profile.model_copy(update={"portal_url": url, "instructor_id": instructor_id})
         if first_run or count_rows(store, QueueFilter()) == 0:
             # An empty cache: fill it before opening, with a progress bar; later starts open at once
             # and the app syncs in the background.
@@ -236,8 +241,46 @@ def cmd_demo(args: argparse.Namespace) -> int:
         app = make_app(settings, name, profile, token=args.user, store=store)
         app.run()
     finally:
-        portal.stop()
+        server.terminate()
+        try:
+            server.wait(10)
+        except subprocess.TimeoutExpired:
+            server.kill()
     return 0
+
+
+def _start_portal_process(args: argparse.Namespace, db_path: Path) -> tuple[str, subprocess.Popen[bytes]]:
+    port = _free_port()
+    command = [
+        sys.executable, "-m", "instructor_tui", "portal", "serve", "--host", "127.0.0.1", "--port", str(port),
+        "--dossiers", str(args.dossiers), "--seed", str(args.seed), "--db", str(db_path),
+    ]
+    if args.colleagues:
+        command.append("--colleagues")
+    log = (db_path.parent / "portal.log").open("ab")
+    with log:
+        process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=log, stderr=log)
+    return f"http://127.0.0.1:{port}", process
+
+
+def _wait_for_portal(url: str, process: subprocess.Popen[bytes], timeout: float) -> None:
+    """Until the portal answers its health check; a portal that exits or never answers is an error."""
+    import time
+    import urllib.request
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            log = _demo_portal_db().parent / "portal.log"
+            _fail(_("The demo portal stopped at start (see {log}).").format(log=log))
+        try:
+            with urllib.request.urlopen(f"{url}/health", timeout=1) as answer:
+                if answer.status == 200:
+                    return
+        except OSError:
+            pass
+        time.sleep(0.05)
+    _fail(_("The demo portal did not answer in time."))
 
 
 def _whoami(profile: Profile, token: str) -> Identity:
@@ -309,6 +352,10 @@ def build_parser() -> argparse.ArgumentParser:
     from instructor_tui.stats_cli import add_stats_parser
 
     add_stats_parser(sub)
+
+    from instructor_tui.maintenance import add_maintenance_parsers
+
+    add_maintenance_parsers(sub)
 
     for command, func, help_text in (
         ("login", cmd_login, _("save the portal token of a profile in the system keyring")),

@@ -39,6 +39,9 @@ CATALOG: dict[str, str] = {
         "Ctrl+C pour l'arrêter.",
     "Sync done: {upserted} dossiers updated, {deleted} removed, in {seconds} s.":
         "Synchronisation terminée : {upserted} dossiers mis à jour, {deleted} supprimés, en {seconds} s.",
+    "The demo portal did not answer in time.": "Le portail de démonstration n'a pas répondu à temps.",
+    "The demo portal stopped at start (see {log}).":
+        "Le portail de démonstration s'est arrêté au démarrage (voir {log}).",
     "The demo portal could not be synced.": "Le portail de démonstration n'a pas pu être synchronisé.",
     "address to listen on": "adresse d'écoute",
     "demo token to sign in with": "jeton de démonstration utilisé pour se connecter",

@@ -20,6 +20,7 @@ from textual.worker import Worker
 from instructor_tui.domain.sanitize import clean_line
 from instructor_tui.i18n import N_, _, set_language
 from instructor_tui.ui.bindings import localize_bindings
+from instructor_tui.ui.calls import CallActions
 from instructor_tui.ui.failures import report_worker_failure
 from instructor_tui.ui.formatting import set_schemes
 from instructor_tui.ui.messages import (
@@ -43,7 +44,7 @@ if TYPE_CHECKING:
 FALLBACK_THEME = "textual-dark"
 
 
-class InstructorApp(PortalWork):
+class InstructorApp(CallActions, PortalWork):
     """instructor-tui."""
 
     CSS_PATH = "instructor.tcss"
@@ -53,6 +54,8 @@ class InstructorApp(PortalWork):
                 tooltip=N_("Leave instructor-tui")),
         Binding("S", "sync", N_("Sync"), key_display="S", show=False, id="app.sync",
                 tooltip=N_("Fetch what changed on the portal now (and send waiting decisions)")),
+        Binding("ctrl+e", "stats", N_("Statistics"), key_display="^e", show=False, id="app.stats",
+                tooltip=N_("Team statistics: backlog, decisions, calls")),
     ]
 
     def __init__(
@@ -135,6 +138,12 @@ class InstructorApp(PortalWork):
         format_number(1000)
         format_money(100)
         short_date(datetime.now(UTC))
+
+    def action_stats(self) -> None:
+        from instructor_tui.ui.stats import StatsScreen
+
+        if not isinstance(self.screen, StatsScreen):
+            self.push_screen(StatsScreen())
 
     async def on_unmount(self) -> None:
         await self.close_portal()

@@ -42,8 +42,8 @@ class Clock:
         self.now += timedelta(seconds=seconds)
 
 
-class CallApp(CallActions, InstructorApp):
-    """InstructorApp as app.py will declare it: `class InstructorApp(CallActions, …)`."""
+class CallApp(InstructorApp):
+    """InstructorApp (which mixes CallActions in) with the test's clock."""
 
     CSS_PATH = str(Path(app_module.__file__).parent / "instructor.tcss")
 

@@ -380,6 +380,7 @@ class QueueScreen(Screen[None]):
 
     def action_reload(self) -> None:
         self.reload()
+        self.app.run_action("sync")  # and ask the portal what changed, when there is one
 
     def on_view_chosen(self, message: ViewChosen) -> None:
         if message.kind == "state":
