@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 class RowSource(Protocol):
     """What the virtual table needs: a count, random access, and keyset steps."""
 
-    def count(self, flt: QueueFilter) -> int: ...
+    def count(self, flt: QueueFilter, cap: int | None = None) -> int: ...
 
     def window(self, flt: QueueFilter, order: QueueOrder, offset: int, limit: int) -> list[QueueRow]: ...
 
@@ -34,10 +34,11 @@ class StoreQueue:
     def __init__(self, store: Store) -> None:
         self.store = store
 
-    def count(self, flt: QueueFilter) -> int:
+    def count(self, flt: QueueFilter, cap: int | None = None) -> int:
+        """How many rows the filter lets through; with `cap`, at most `cap` (cheap for broad searches)."""
         from instructor_tui.store.queue import count_rows
 
-        return count_rows(self.store, flt)
+        return count_rows(self.store, flt, cap=cap)
 
     def window(self, flt: QueueFilter, order: QueueOrder, offset: int, limit: int) -> list[QueueRow]:
         from instructor_tui.store.queue import fetch_window

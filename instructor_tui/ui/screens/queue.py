@@ -378,9 +378,9 @@ class QueueScreen(Screen[None]):
         if not self.sidebar.display and self.sidebar.has_focus:
             self.table.focus()
 
-    def action_reload(self) -> None:
+    async def action_reload(self) -> None:
         self.reload()
-        self.app.run_action("sync")  # and ask the portal what changed, when there is one
+        await self.app.run_action("sync")  # and ask the portal what changed, when there is one
 
     def on_view_chosen(self, message: ViewChosen) -> None:
         if message.kind == "state":

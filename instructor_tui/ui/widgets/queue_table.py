@@ -87,6 +87,10 @@ _STATE_CLASS: dict[DossierState, str] = {
 }
 
 
+COUNT_CAP = 2_000
+"""Rows counted exactly before the first rows are painted; beyond, the exact count follows."""
+
+
 def layout_columns(width: int) -> list[tuple[Column, int]]:
     """Choose the columns that fit `width` (highest priority first) and their widths, in display order."""
     chosen: list[Column] = []
@@ -239,12 +243,17 @@ class QueueTable(ScrollView, can_focus=True):
     @work(thread=True, exit_on_error=False, exclusive=True, group="queue-count",
           description="Count the dossiers of the queue")
     def _count_and_load(self, generation: int, flt: QueueFilter, order: QueueOrder, block: int) -> None:
-        total = self.source.count(flt)
+        # A capped count first: a broad search ("m") matches tens of thousands of rows and counting
+        # them exactly costs more than painting the first ones. The exact count follows.
+        total = self.source.count(flt, cap=COUNT_CAP)
         self.post_message(QueueCounted(generation, total))
         block = min(block, max(total - 1, 0) // BLOCK_SIZE)
-        if total and not get_current_worker().is_cancelled:
+        worker = get_current_worker()
+        if total and not worker.is_cancelled:
             rows = self.source.window(flt, order, block * BLOCK_SIZE, BLOCK_SIZE)
             self.post_message(BlockLoaded(generation, block, rows))
+        if total >= COUNT_CAP and not worker.is_cancelled:
+            self.post_message(QueueCounted(generation, self.source.count(flt)))
 
     def on_queue_counted(self, message: QueueCounted) -> None:
         if message.generation != self._generation:
