@@ -6,7 +6,8 @@ store.cache). On PostgreSQL both groups of tables share the connection's schema
 (`schema_translate_map` maps `cache` away).
 
 SQLite is set up for a desktop app whose UI thread and workers share the files: WAL on both (readers
-never wait for the writer), `synchronous=FULL` (a decision, call or audit row survives a power cut),
+never wait for the writer), `synchronous=FULL` on the journal (a decision, call or audit row survives a
+power cut; NORMAL on the rebuildable cache, see SYNCHRONOUS),
 a busy timeout, foreign keys on, connections usable from any thread. Transactions are begun by us,
 not by the sqlite3 module, so that writers can take the write lock up front (`BEGIN IMMEDIATE`)
 instead of failing to upgrade a read lock half-way.
@@ -44,6 +45,13 @@ BULK_CHECKPOINT_PAGES = 16 * 1000
 """During a bulk write (64 MB of WAL at 4 KiB pages): index pages rewritten by several batches are
 copied back once, and most commits do not wait for a checkpoint."""
 PG_CONNECT_TIMEOUT_S = 10
+SYNCHRONOUS = {"main": "FULL", CACHE_SCHEMA: "NORMAL"}
+"""Durability per SQLite database. The journal (outbox, audit, calls, notes: the agent's work) stays
+FULL: a committed decision survives a power cut. The cache only mirrors the portal and is rebuilt
+from it (a damaged file is set aside and refilled, see store.cache), so NORMAL is safe there: in WAL
+mode it never corrupts the file, a power cut can only lose the last commits, which the next sync
+fetches again (the cursors live in the same cache file and roll back with them). It saves an fsync
+per commit of a sync's write batches."""
 _BEGIN_OPTION = "instructor_tui_begin"
 
 
@@ -237,7 +245,7 @@ def _configure_sqlite(engine: Engine, cache_path: Path | None) -> None:
             # Journal mode, durability and page cache are per database: set them on both.
             for schema in ("main", CACHE_SCHEMA):
                 cursor.execute(f"PRAGMA {schema}.journal_mode = WAL")
-                cursor.execute(f"PRAGMA {schema}.synchronous = FULL")
+                cursor.execute(f"PRAGMA {schema}.synchronous = {SYNCHRONOUS[schema]}")
                 cursor.execute(f"PRAGMA {schema}.cache_size = -{CACHE_KIB}")
         finally:
             cursor.close()
