@@ -69,8 +69,14 @@ class Attachment:
     content_type: str
     size: int
     sha256: str
+    """The SHA-256 (hex) the portal announced (Portal API v1); empty when it announces another checksum."""
     document_type: str = ""
     """The scheme's required-document code the applicant filed it under, if any."""
+    checksum: str = ""
+    """Another checksum the portal announced, as the portal writes it (hex or base64), when `sha256` is
+    empty: Démarches Simplifiées gives the file's MD5 in base64. The cache verifies it while streaming."""
+    checksum_algorithm: str = "sha256"
+    """The algorithm of `checksum`: "sha256" or "md5"."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,9 +1,11 @@
 """Attachments: downloaded on demand or ahead of the instructor, verified, stored by content hash.
 
 The applicant's file name never chooses a path: a file is streamed to a temporary name in the cache
-directory, its size is held to the announced size and to a cap as it arrives, its SHA-256 is checked
-against the portal's, and only then is it renamed to `<sha256>.<ext>` (the extension from a short
-list of content types, never from the file name). Files are created 0600 and never executed; a
+directory, its size is held to the announced size and to a cap as it arrives, its SHA-256 is computed
+as it streams, the checksum the portal announced is checked (a SHA-256 for Portal API v1, the MD5 in
+base64 for Démarches Simplifiées: `Attachment.checksum` / `checksum_algorithm`), and only then is it
+renamed to `<sha256>.<ext>`, the SHA-256 computed here (the extension from a short list of content
+types, never from the file name). No announced checksum, no file. Files are created 0600 and never executed; a
 failed or cancelled download leaves nothing behind. Same content, same file: two dossiers sharing a
 document share one copy.
 """
@@ -11,6 +13,8 @@ document share one copy.
 from __future__ import annotations
 
 import asyncio
+import base64
+import binascii
 import contextlib
 import hashlib
 import logging
@@ -30,6 +34,8 @@ log = logging.getLogger("instructor_tui.portal.attachments")
 DEFAULT_MAX_BYTES = 200 * 1024 * 1024  # Démarches Simplifiées' own limit per file
 WRITE_CHUNK = 1024 * 1024
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
+DIGEST_SIZES = {"sha256": 32, "md5": 16}
+"""The checksum algorithms a portal may announce, and their digest sizes in bytes."""
 # Only these become a file extension (so a viewer recognises the file); anything else gets none.
 EXTENSIONS = {
     "application/pdf": ".pdf",
@@ -60,6 +66,28 @@ class PrefetchReport:
     """Attachment ids that could not be fetched (the failure kind is logged, not the file name)."""
 
 
+def announced_checksum(attachment: Attachment) -> tuple[str, bytes] | None:
+    """(algorithm, digest) the portal announced for this attachment, or None when there is no valid one.
+
+    `sha256` (hex) when set, else `checksum` in `checksum_algorithm` (hex or base64, as portals write
+    it: DS gives the MD5 in base64)."""
+    sha = attachment.sha256.strip().lower()
+    if sha:
+        return ("sha256", bytes.fromhex(sha)) if _SHA256.match(sha) else None
+    algorithm = attachment.checksum_algorithm.strip().lower()
+    size = DIGEST_SIZES.get(algorithm)
+    text = attachment.checksum.strip()
+    if size is None or not text:
+        return None
+    if len(text) == 2 * size and re.fullmatch(r"[0-9a-fA-F]+", text):
+        return algorithm, bytes.fromhex(text)
+    try:
+        raw = base64.b64decode(text, validate=True)
+    except (binascii.Error, ValueError):
+        return None
+    return (algorithm, raw) if len(raw) == size else None
+
+
 def local_name(sha256: str, content_type: str) -> str:
     if not _SHA256.match(sha256):
         raise ValueError("not a SHA-256 hex digest")
@@ -82,11 +110,22 @@ class AttachmentCache:
         self.recorder = recorder
         self.max_bytes = max_bytes
         self._inflight: dict[str, asyncio.Future[Path]] = {}
+        self._by_checksum: dict[tuple[str, bytes], str] = {}
+        """Announced checksums other than SHA-256 (DS's MD5) → the SHA-256 computed on download,
+        for this session: the file is found again without downloading it."""
+
+    def _sha256_of(self, attachment: Attachment) -> str | None:
+        announced = announced_checksum(attachment)
+        if announced is None:
+            return None
+        if announced[0] == "sha256":
+            return announced[1].hex()
+        return self._by_checksum.get(announced)
 
     def cached(self, attachment: Attachment) -> Path | None:
         """The local copy of this content, if it was downloaded before (by this or another dossier)."""
-        sha = attachment.sha256.lower()
-        if not _SHA256.match(sha):
+        sha = self._sha256_of(attachment)
+        if sha is None:
             return None
         path = self.directory / local_name(sha, attachment.content_type)
         try:
@@ -106,7 +145,8 @@ class AttachmentCache:
         if found is not None:
             await self._record(dossier_id, attachment, found)
             return found
-        key = attachment.sha256.lower() or f"{dossier_id}/{attachment.id}"
+        announced = announced_checksum(attachment)
+        key = f"{announced[0]}:{announced[1].hex()}" if announced else f"{dossier_id}/{attachment.id}"
         pending = self._inflight.get(key)
         if pending is not None:
             return await asyncio.shield(pending)
@@ -162,13 +202,19 @@ class AttachmentCache:
     async def _download(self, dossier_id: str, attachment: Attachment) -> Path:
         if attachment.size > self.max_bytes:
             raise AttachmentTooLarge(f"announced size {attachment.size} above the cap {self.max_bytes}")
-        expected_sha = attachment.sha256.lower()
-        if not _SHA256.match(expected_sha):
+        announced = announced_checksum(attachment)
+        if announced is None:
             # Without a checksum we cannot verify what we store: refuse rather than trust.
-            raise IntegrityError("the portal announced no valid SHA-256 for this attachment")
+            raise IntegrityError("the portal announced no valid checksum for this attachment")
+        algorithm, expected = announced
         limit = min(attachment.size, self.max_bytes)
         temp_path, handle = await asyncio.to_thread(self._open_temp)
-        hasher = hashlib.sha256()
+        hasher = hashlib.sha256()  # the file's name, whatever the portal announced
+        hashers = [hasher]
+        checker = hasher
+        if algorithm != "sha256":
+            checker = hashlib.new(algorithm, usedforsecurity=False)  # DS's MD5: an integrity check only
+            hashers.append(checker)
         received = 0
         buffer = bytearray()
         try:
@@ -183,16 +229,18 @@ class AttachmentCache:
                     buffer += chunk
                     if len(buffer) >= WRITE_CHUNK:
                         data, buffer = bytes(buffer), bytearray()
-                        await asyncio.to_thread(_write, handle, hasher, data)
+                        await asyncio.to_thread(_write, handle, hashers, data)
             if buffer:
-                await asyncio.to_thread(_write, handle, hasher, bytes(buffer))
+                await asyncio.to_thread(_write, handle, hashers, bytes(buffer))
             if received != attachment.size:
                 raise IntegrityError(f"truncated download: {received} of {attachment.size} bytes")
+            if checker.digest() != expected:
+                raise IntegrityError(f"{algorithm.upper().replace('SHA', 'SHA-')} mismatch")
             digest = hasher.hexdigest()
-            if digest != expected_sha:
-                raise IntegrityError("SHA-256 mismatch")
             final = self.directory / local_name(digest, attachment.content_type)
             await asyncio.to_thread(_finish, handle, temp_path, final)
+            if algorithm != "sha256":
+                self._by_checksum[announced] = digest
             return final
         except BaseException:
             await asyncio.shield(asyncio.to_thread(_discard, handle, temp_path))
@@ -206,8 +254,9 @@ class AttachmentCache:
         return path, os.fdopen(fd, "wb")
 
 
-def _write(handle: IO[bytes], hasher: hashlib._Hash, data: bytes) -> None:
-    hasher.update(data)
+def _write(handle: IO[bytes], hashers: list[hashlib._Hash], data: bytes) -> None:
+    for hasher in hashers:
+        hasher.update(data)
     handle.write(data)
 
 

@@ -81,6 +81,8 @@ def dossier_to_dict(d: Dossier, *, tag: bool = True) -> dict[str, Any]:
                 "size": x.size,
                 "sha256": x.sha256,
                 "document_type": x.document_type,
+                # Only when the portal announced another checksum (DS): v1 dossiers keep their JSON.
+                **({"checksum": x.checksum, "checksum_algorithm": x.checksum_algorithm} if x.checksum else {}),
             }
             for x in d.attachments
         ],

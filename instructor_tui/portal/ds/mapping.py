@@ -13,7 +13,8 @@ Choices made here (docs/connectors.md tells instructors and admins):
   their text value; `PieceJustificativeChamp` files become attachments whose id is
   `<champ id>#<DS checksum>`: stable when DS renews the file's URL, and enough to find the file again
   in a fresh copy of the dossier. DS gives an MD5 checksum (base64), not a SHA-256: `sha256` stays
-  empty and the connector checks the MD5 itself while streaming;
+  empty, the MD5 goes into `checksum` (`checksum_algorithm` "md5"); the attachment cache verifies it
+  while streaming (and stores the file under the SHA-256 it computes), as does the connector;
 - messages and `traitements` become the history; the demandeur becomes the applicant (a
   PersonneMorale with a SIRET is a craftsman).
 """
@@ -205,6 +206,8 @@ def _files(champs: Iterable[Any], where: str) -> list[FileRef]:
                 size=size,
                 sha256="",
                 document_type=descriptor,
+                checksum=checksum,
+                checksum_algorithm="md5",
             )
             out.append(FileRef(attachment, _str(f, "url", wf), checksum))
     return out
