@@ -8,6 +8,7 @@ dossier, then the most recently updated.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -203,13 +204,37 @@ def _search_words(text: str, kind: QueryKind, phone: Phone | None) -> str:
 
 
 _LOOKUP_COLUMNS = (*(_D.c[name] for name in QueueRow._fields), _D.c.phone, _D.c.email)
+_LOOKUP_NAMES = ", ".join(c.name for c in _LOOKUP_COLUMNS)
+assert QueueRow._fields[7:9] == ("submitted_at", "updated_at")  # read back by position below
+
+# SQLite: the lookup in two plain statements on the driver's cursor, prepared once (the Core
+# statement's build, cache-key and row processing cost more than the SQL for a one-dossier match).
+# First the latest-updated matches' `seq` alone: SQLite's sorter then holds (updated_at, id, seq)
+# instead of every shown column of hundreds of rows (a common surname matches 200–500 dossiers);
+# then the shown columns of those few. Same order as the Core statement: updated_at DESC, id DESC
+# (the stored text form of UTCDateTime sorts chronologically).
+_SQLITE_LATEST = (
+    "SELECT seq FROM cache.dossier "
+    "WHERE seq IN (SELECT rowid FROM cache.dossier_fts WHERE dossier_fts MATCH ?) "
+    "ORDER BY updated_at DESC, id DESC LIMIT ?"
+)
+_SQLITE_ROWS = (
+    f"SELECT seq, {_LOOKUP_NAMES} FROM cache.dossier WHERE seq IN (SELECT value FROM json_each(?))"
+)
+
+
+def _sqlite_datetime(value: str) -> datetime:
+    """UTCDateTime's stored form on SQLite ('YYYY-MM-DD HH:MM:SS.ffffff', naive UTC), read back."""
+    return datetime.fromisoformat(value).replace(tzinfo=UTC)
 
 
 def _lookup(store: Store, words: str, limit: int) -> list[tuple[QueueRow, str, str]]:
     """The dossiers whose indexed text matches `words` (the queue's search semantics), the latest
-    updated first, with their contact columns: one query (the caller lookup runs on every pause
-    in the agent's typing, so the second round trip for phones and e-mails is saved)."""
-    expression = fts5_expression(words) if store.dialect == "sqlite" else tsquery_expression(words)
+    updated first, with their contact columns (the caller lookup runs on every pause in the
+    agent's typing, so the second round trip for phones and e-mails is saved)."""
+    if store.dialect == "sqlite":
+        return _lookup_sqlite(store, words, limit)
+    expression = tsquery_expression(words)
     if expression is None:  # punctuation only: nothing to look for (not "every dossier")
         return []
     stmt = (
@@ -223,6 +248,27 @@ def _lookup(store: Store, words: str, limit: int) -> list[tuple[QueueRow, str, s
     width = len(QueueRow._fields)
     return [(QueueRow(r[0], r[1], r[2], DossierState(r[3]), *r[4:width]), r[width] or "", r[width + 1] or "")
             for r in result]
+
+
+def _lookup_sqlite(store: Store, words: str, limit: int) -> list[tuple[QueueRow, str, str]]:
+    expression = fts5_expression(words)
+    if expression is None:  # punctuation only: nothing to look for (not "every dossier")
+        return []
+    with store.read() as conn:
+        latest = [seq for (seq,) in conn.exec_driver_sql(_SQLITE_LATEST, (expression, max(limit, 0))).fetchall()]
+        if not latest:
+            return []
+        found = {r[0]: r for r in conn.exec_driver_sql(_SQLITE_ROWS, (json.dumps(latest),)).fetchall()}
+    width = len(QueueRow._fields)
+    out = []
+    for seq in latest:
+        r = found.get(seq)
+        if r is None:  # cannot happen inside one read transaction; harmless if it did
+            continue
+        row = QueueRow(r[1], r[2], r[3], DossierState(r[4]), r[5], r[6], r[7], _sqlite_datetime(r[8]),
+                       _sqlite_datetime(r[9]), r[10], r[11])
+        out.append((row, r[width + 1] or "", r[width + 2] or ""))
+    return out
 
 
 def identify_caller(store: Store, text: str, *, limit: int = LOOKUP_LIMIT) -> Identification:

@@ -108,6 +108,19 @@ def test_caller_found_by_email_number_and_name(filled, dossiers):
     assert any(target.id in {r.id for r in m.dossiers} for m in by_name.matches)
 
 
+def test_a_broad_lookup_keeps_the_latest_updated_matches_as_the_queue_sorts_them(filled, dossiers):
+    from instructor_tui.store.queue import QueueFilter, QueueOrder, SortKey, fetch_after
+
+    city = max({d.applicant.address.city for d in dossiers},
+               key=lambda c: sum(d.applicant.address.city == c for d in dossiers))
+    found = identify_caller(filled, city, limit=7)
+    rows = sorted((r for m in found.matches for r in m.dossiers), key=lambda r: (r.updated_at, r.id), reverse=True)
+    expected = fetch_after(filled, QueueFilter(search=city), QueueOrder(SortKey.UPDATED, descending=True), None, 7)
+    assert len(expected) == 7
+    assert rows == expected
+    assert all(r.updated_at.tzinfo is not None for r in rows)
+
+
 def test_unknown_or_malformed_callers_find_nothing_without_error(filled):
     assert identify_caller(filled, "07 99 99 99 99").matches == ()
     assert identify_caller(filled, "   ").kind is QueryKind.EMPTY
