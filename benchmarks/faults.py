@@ -216,8 +216,9 @@ class Session:
                 "seed": self.rng.randrange(1 << 30), "log": str(self.tmp / f"worker-{self.workers}.log"),
                 "calls": not drain, "drain": drain, "lifetime": lifetime}
         env = {**os.environ, "INSTRUCTOR_TUI_HOME": str(self.tmp / "home")}
-        self.worker = subprocess.Popen([sys.executable, __file__, "--worker", json.dumps(args)], env=env,
-                                       stdout=subprocess.DEVNULL, stderr=open(self.tmp / f"worker-{self.workers}.err", "wb"))
+        with open(self.tmp / f"worker-{self.workers}.err", "wb") as err:
+            self.worker = subprocess.Popen([sys.executable, __file__, "--worker", json.dumps(args)], env=env,
+                                           stdout=subprocess.DEVNULL, stderr=err)
 
     def kill_worker(self) -> None:
         assert self.worker is not None
@@ -347,8 +348,8 @@ class Session:
         finally:
             store.close()
 
-        with sqlite3.connect(f"file:{self.portal_db}?mode=ro", uri=True) as conn:
-            answers = Counter(k for (k,) in conn.execute("SELECT key FROM idempotency"))
+        with sqlite3.connect(f"file:{self.portal_db}?mode=ro", uri=True) as portal_conn:
+            answers = Counter(k for (k,) in portal_conn.execute("SELECT key FROM idempotency"))
 
         targets = {target_state(kind) for kind in DecisionKind}
         decided: dict[str, int] = {}
