@@ -2,10 +2,10 @@
 
 The real app runs in a pseudo-terminal (xterm-256color, 120×40) on a store holding the demo
 generator's hostile dossiers and our own (OSC 0 title, OSC 8 link, OSC 52 clipboard, CSI, C1, bidi
-override, Rich markup with links and actions). The test searches them, opens the summary, closes it
-and quits, reading every byte the app writes; then it parses the byte stream and checks that no
-escape sequence carries anything that came from the data, that the markup shows as characters,
-and that the app exits cleanly.
+override, Rich markup with links and actions). The test searches them, opens the summary, closes it,
+opens the dossier screen, leaves it and quits, reading every byte the app writes; then it parses the
+byte stream and checks that no escape sequence carries anything that came from the data, that the
+markup shows as characters, and that the app exits cleanly.
 """
 
 from __future__ import annotations
@@ -133,15 +133,15 @@ class Terminal:
                     return
                 self.output += chunk
 
-    def wait_for(self, text: str, timeout: float = 10.0) -> bool:
+    def wait_for(self, text: str, timeout: float = 10.0, since: int = 0) -> bool:
         """Bounded wait until `text` shows (escape sequences stripped) in what was written since `start`."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            if text in visible(bytes(self.output)):
+            if text in visible(bytes(self.output[since:])):
                 return True
             if self.proc.poll() is not None:
                 self.pump(0.1)
-                return text in visible(bytes(self.output))
+                return text in visible(bytes(self.output[since:]))
             self.pump(0.1)
         return False
 
@@ -192,6 +192,10 @@ def test_no_escape_sequence_from_data_reaches_the_terminal(hostile_home: tuple[P
         term.send("\r", 0.5)  # the summary of the dossier under the cursor
         summary_shown = term.wait_for(MARKUP, 10)
         term.send("\x1b", 0.8)  # Escape closes the summary (a lone ESC: Textual waits a moment)
+        mark = len(term.output)
+        term.send("o", 0.5)  # the dossier screen of the same dossier
+        dossier_shown = term.wait_for(MARKUP, 10, since=mark)
+        term.send("\x1b", 0.8)  # back to the queue
         term.send("\x11", 0.3)  # ctrl+q
         try:
             proc.wait(timeout=10)
@@ -229,4 +233,5 @@ def test_no_escape_sequence_from_data_reaches_the_terminal(hostile_home: tuple[P
     # 4. The markup is shown as characters (after stripping the app's own SGR), not interpreted.
     screen = visible(raw)
     assert summary_shown and MARKUP in screen, "the markup text is not on screen literally"
+    assert dossier_shown, "the dossier screen did not show the markup literally"
     assert SEARCH_TERM in screen
