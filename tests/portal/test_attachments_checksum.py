@@ -106,7 +106,8 @@ def test_the_store_keeps_the_announced_checksum_and_reads_old_json(cache_store):
     a = _ds_attachment()
     d = make_dossier(1, attachments=[a])
     upsert_dossiers(cache_store, [d])
-    assert get_dossier(cache_store, d.id).attachments == (a,)
+    stored = get_dossier(cache_store, d.id)
+    assert stored is not None and stored.attachments == (a,)
     v1 = make_dossier(2, attachments=[Attachment("a", "f.pdf", "application/pdf", 3, "ab" * 32)])
     text = dossier_to_json(v1)
     assert "checksum" not in json.loads(text)["attachments"][0]  # v1 JSON unchanged

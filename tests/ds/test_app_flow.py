@@ -1,0 +1,163 @@
+"""The app's instruction flow end to end against the Démarches Simplifiées stand-in (issue 9 §5).
+
+The app is built with the DS connector on the stand-in's transport; the store is synced first (the
+app's own sync runs too). A dossier is opened on the dossier screen, its file downloaded (DS's MD5
+checked, stored under its SHA-256) and previewed; decisions made with the app's keys go out through
+the app's own sender and reach the stand-in as DS mutations; a mutation error returned as data is
+shown to the instructor in DS's words.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+from textual.pilot import Pilot
+
+from instructor_tui.domain.decisions import DecisionKind
+from instructor_tui.domain.states import DossierState
+from instructor_tui.portal.store_sink import StoreSink
+from instructor_tui.portal.sync import SyncEngine
+from instructor_tui.settings import Profile, Settings
+from instructor_tui.store import Store, tables
+from instructor_tui.store.outbox import OutboxStatus, list_entries
+from instructor_tui.ui.app import InstructorApp
+from instructor_tui.ui.screens.decision_dialogs import ApproveDialog, RejectDialog
+from instructor_tui.ui.screens.dossier import DossierScreen, Navigation
+from instructor_tui.ui.screens.queue import QueueScreen
+
+from .conftest import ME
+from .standin import INSTANCE, DsStandIn, Fault
+
+DEMARCHE = 101
+
+
+@pytest.fixture
+async def app(ds: DsStandIn, connector: Any, store: Store, tmp_path, monkeypatch) -> InstructorApp:
+    monkeypatch.setenv("INSTRUCTOR_TUI_HOME", str(tmp_path / "home"))  # the attachment cache goes there
+    await SyncEngine(connector, StoreSink(store)).sync()
+    schemes = {s.code: s for s in await connector.list_schemes()}
+    profile = Profile(connector="demarches-simplifiees", portal_url=INSTANCE, instructor_id=ME[1],
+                      demarches=(101, 202))
+    return InstructorApp(settings=Settings(undo_delay_seconds=0, auto_next=False), profile_name="ds-test",
+                         profile=profile, store=store, connector=connector, schemes=schemes)
+
+
+async def until(pilot: Pilot[Any], predicate: Callable[[], bool], what: str, rounds: int = 600) -> None:
+    """Let the app run until `predicate()` holds (a bound against hanging, not a timing assertion)."""
+    for _ in range(rounds):
+        if predicate():
+            return
+        await pilot.pause(0.02)
+    raise AssertionError(f"never happened: {what}; notices: {notices(pilot.app)}")
+
+
+async def open_dossier(pilot: Pilot[Any], dossier_id: str) -> DossierScreen:
+    app = pilot.app
+    await until(pilot, lambda: isinstance(app.screen, QueueScreen), "the queue")
+    queue = app.screen
+    assert isinstance(queue, QueueScreen)
+    screen = DossierScreen(Navigation(queue.current_filter, queue.order), dossier_id=dossier_id)
+    app.push_screen(screen)
+    await until(pilot, lambda: screen.dossier is not None and screen.dossier.id == dossier_id, "the dossier")
+    return screen
+
+
+def notices(app: Any) -> str:
+    return "\n".join(str(n.message) for n in app._notifications)
+
+
+def entry_status(store: Store, dossier_id: str) -> list[OutboxStatus]:
+    return [e.status for e in list_entries(store) if e.dossier_id == dossier_id]
+
+
+async def test_open_download_preview_and_approve_reach_the_stand_in(ds, app, store) -> None:
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_dossier(pilot, "1012")
+        dossier = screen.dossier
+        assert dossier is not None and dossier.state is DossierState.SUBMITTED
+        [attachment] = dossier.attachments
+        assert attachment.checksum_algorithm == "md5" and attachment.sha256 == ""
+        # Download and preview the file (the MD5 path): Enter on it in the documents list.
+        screen.open_attachment(dossier.id, attachment)
+        content = b"%PDF facture 12"
+        local = f"{hashlib.sha256(content).hexdigest()}.pdf"
+        await until(pilot, lambda: _local_path(store, "1012") is not None, "the file is downloaded")
+        path = _local_path(store, "1012")
+        assert path is not None and path.endswith(local)
+        assert Path(path).read_bytes() == content
+        await until(pilot, lambda: getattr(screen._preview_widget, "path", None) is not None
+                    or "facture-12.pdf" in _status(screen), "the preview")
+        assert "facture-12.pdf" in _status(screen)
+        await until(pilot, lambda: app.portal_online, "the app's own sync reached the stand-in")
+        # Approve: a, an amount, Enter. DS démarches carry no amount formula (cap 0): the amount
+        # needs the dialog's explicit override (ctrl+o), as any amount above a scheme's cap does.
+        await pilot.press("a")
+        await until(pilot, lambda: isinstance(app.screen, ApproveDialog), "the approval dialog")
+        await pilot.press(*"400", "ctrl+o", "enter")
+        await pilot.pause()
+        if isinstance(app.screen, ApproveDialog):  # the override asks for a confirmation
+            await pilot.press("enter")
+        await until(pilot, lambda: entry_status(store, "1012") == [OutboxStatus.SENT],
+                    f"sent by the app's sender {list_entries(store)} {[o for o, _q, _v in ds.sent][-8:]} {app.screen}")
+        [entry] = [e for e in list_entries(store) if e.dossier_id == "1012"]
+        assert entry.decision.kind is DecisionKind.APPROVE and entry.decision.amount_cents == 400_00
+    assert ds.dossiers[1012].state == "accepte"
+    ops = [op for op, _q, _v in ds.sent]
+    assert "DsPasserEnInstruction" in ops and "DsAccepter" in ops
+    assert ds.applied.count("dossierAccepter") == 1
+    [accepter] = [v for op, _q, v in ds.sent if op == "DsAccepter"]
+    assert accepter["input"]["motivation"] == "Aide accordée : 400,00\u00a0€."
+    assert accepter["input"]["clientMutationId"] == entry.idempotency_key
+
+
+async def test_reject_with_a_motivation_reaches_the_stand_in(ds, app, store) -> None:
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_dossier(pilot, "1013")
+        assert screen.dossier is not None
+        await until(pilot, lambda: app.portal_online, "the app's own sync reached the stand-in")
+        await pilot.press("r")
+        await until(pilot, lambda: isinstance(app.screen, RejectDialog), "the rejection dialog")
+        # DS démarches have no reasons of their own: "other reason", with the motivation typed.
+        await pilot.press("tab", *"Pièces non conformes au règlement", "enter")
+        await until(pilot, lambda: entry_status(store, "1013") == [OutboxStatus.SENT],
+                    f"sent by the app's sender {list_entries(store)} {app.screen}")
+    assert ds.dossiers[1013].state == "refuse"
+    [refuser] = [v for op, _q, v in ds.sent if op == "DsRefuser"]
+    assert "Pièces non conformes au règlement" in refuser["input"]["motivation"]
+    assert ds.dossiers[1013].motivation == refuser["input"]["motivation"]
+
+
+async def test_a_mutation_error_returned_as_data_is_shown_in_ds_words(ds, app, store) -> None:
+    ds.faults.append(Fault(body={"data": {"dossierAccepter": {"dossier": None, "errors": [
+        {"message": "La motivation dépasse 5000 caractères"}]}}}, operation="DsAccepter"))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await open_dossier(pilot, "1014")
+        await until(pilot, lambda: app.portal_online, "the app's own sync reached the stand-in")
+        await pilot.press("a")
+        await until(pilot, lambda: isinstance(app.screen, ApproveDialog), "the approval dialog")
+        await pilot.press(*"400", "ctrl+o", "enter")
+        await pilot.pause()
+        if isinstance(app.screen, ApproveDialog):
+            await pilot.press("enter")
+        await until(pilot, lambda: "La motivation dépasse 5000 caractères" in notices(app),
+                    f"the refusal is shown {list_entries(store)}")
+        assert entry_status(store, "1014") == [OutboxStatus.FAILED]
+        assert "refus" in notices(app).casefold()  # "Le portail a refusé la demande : …"
+    assert ds.dossiers[1014].state != "accepte" and "dossierAccepter" not in ds.applied
+
+
+def _local_path(store: Store, dossier_id: str) -> str | None:
+    a = tables.attachment_table
+    with store.read() as conn:
+        return conn.execute(select(a.c.local_path).where(a.c.dossier_id == dossier_id)).scalar()
+
+
+def _status(screen: DossierScreen) -> str:
+    from textual.widgets import Static
+
+    return "\n".join(str(w.render()) for w in screen.query(Static) if w.id and "status" in w.id)
