@@ -145,7 +145,8 @@ async def test_sync_end_to_end_pages_cursors_updates_and_deletions(ds, connector
     ds.delete(5002)
     again = await engine.sync()
     assert again.ok and again.upserted == 1 and again.deleted == 2
-    assert get_dossier(store, "1042").state is DossierState.IN_REVIEW
+    refreshed = get_dossier(store, "1042")
+    assert refreshed is not None and refreshed.state is DossierState.IN_REVIEW
     assert get_dossier(store, "1043") is None and get_dossier(store, "5002") is None
 
 
@@ -315,6 +316,7 @@ async def test_notes_go_to_private_annotations(ds, connector):
 async def test_the_outbox_sender_reaches_the_stand_in(ds, connector, store):
     await SyncEngine(connector, StoreSink(store)).sync(["101"], deletions=False)
     cached = get_dossier(store, "1040")
+    assert cached is not None
     now = datetime(2030, 3, 2, tzinfo=UTC)
     entry = record_decision(store, dossier_id="1040", dossier_version=cached.version,
                             decision=Decision.reject("hors_region", "Adresse hors Grand Est."),
@@ -322,17 +324,21 @@ async def test_the_outbox_sender_reaches_the_stand_in(ds, connector, store):
     sender = OutboxSender(store, connector, clock=lambda: now + timedelta(seconds=1))
     [result] = await sender.send_due()
     assert result.outcome == "sent", result.text()
-    assert get_entry(store, entry.id).status is OutboxStatus.SENT
+    sent = get_entry(store, entry.id)
+    assert sent is not None and sent.status is OutboxStatus.SENT
     assert ds.dossiers[1040].state == "refuse"
-    assert get_dossier(store, "1040").state is DossierState.REJECTED
+    decided = get_dossier(store, "1040")
+    assert decided is not None and decided.state is DossierState.REJECTED
 
     ds.touch(ds.dossiers[1041])  # changed on DS after the cache read it: a conflict, nothing sent
     cached = get_dossier(store, "1041")
+    assert cached is not None
     conflicted = record_decision(store, dossier_id="1041", dossier_version=cached.version,
                                  decision=Decision.approve(10_000), actor=ME[1], delay_seconds=0, now=now)
     [result] = await sender.send_due()
     assert result.outcome == "conflict"
-    assert get_entry(store, conflicted.id).status is OutboxStatus.CONFLICT
+    refused = get_entry(store, conflicted.id)
+    assert refused is not None and refused.status is OutboxStatus.CONFLICT
     assert ds.dossiers[1041].state == "en_construction"
 
 
