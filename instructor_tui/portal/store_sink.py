@@ -7,7 +7,8 @@ sake of decisions written meanwhile): a crash between the two re-fetches one pag
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 
@@ -17,6 +18,7 @@ from instructor_tui.domain.models import Scheme
 from instructor_tui.portal.connector import DeletedDossier
 from instructor_tui.portal.sync import CursorState, PageWrite
 from instructor_tui.store import Store, delete_dossiers, get_cursor, save_cursor, tables, upsert_dossiers
+from instructor_tui.store.dossiers import first_fill
 
 DOSSIERS_PREFIX = "dossiers:"
 
@@ -36,6 +38,13 @@ class StoreSink:
     def load_cursor(self, scope: str) -> CursorState:
         saved = get_cursor(self.store, store_scope(scope))
         return CursorState(saved.cursor, saved.updated_since) if saved else CursorState()
+
+    @contextmanager
+    def bulk_pull(self) -> Iterator[None]:
+        """The engine's pull of every scope's dossiers: the first fill of an empty cache builds its
+        indexes once at the end (store.dossiers.first_fill)."""
+        with first_fill(self.store):
+            yield
 
     def write_pages(self, pages: Sequence[PageWrite]) -> int:
         written = upsert_dossiers(self.store, (d for page in pages for d in page.dossiers))

@@ -193,7 +193,17 @@ class SyncEngine:
             scopes = [scheme.code for scheme in schemes]
         report.scopes = tuple(scopes)
         progress.report("dossiers")
-        await self._pull_dossiers(report.scopes, report, progress)
+        # A sink may prepare for a long series of page writes (StoreSink: the first fill of an
+        # empty cache builds its indexes once, after the last page, instead of page by page).
+        bulk = getattr(self.sink, "bulk_pull", None)
+        session = bulk() if bulk is not None else None
+        if session is not None:
+            await asyncio.to_thread(session.__enter__)
+        try:
+            await self._pull_dossiers(report.scopes, report, progress)
+        finally:
+            if session is not None:
+                await asyncio.to_thread(session.__exit__, None, None, None)
         if deletions:
             progress.report("deletions")
             await self._pull_deletions(report, progress)

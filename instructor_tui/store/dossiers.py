@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from itertools import chain, islice
 from typing import Any, NamedTuple
@@ -189,8 +190,40 @@ def _prepare_sqlite(batch: list[Dossier]) -> _Prepared:
     )
 
 
+_FILLING_ATTR = "_instructor_tui_first_fill"
+
+
+@contextmanager
+def first_fill(store: Store) -> Iterator[bool]:
+    """A series of upserts (a sync's pages) that may be the first fill of an empty SQLite cache;
+    yields whether it is. If so, the sort and full-text indexes are dropped for the whole series and
+    built once when the block ends (store.cache), instead of being kept row by row by every page:
+    the first sync writes ~3× faster. Meanwhile the queue reads the new rows without indexes (a
+    scan of what has arrived so far) and the search finds them once the block ends. If the process
+    dies first, the next opening of the store rebuilds them (store.cache.indexes_suspended).
+    Elsewhere (PostgreSQL, a cache that has rows) it does nothing."""
+    if store.dialect != "sqlite" or getattr(store, _FILLING_ATTR, False):
+        yield False
+        return
+    with store.write() as conn:
+        fresh = conn.exec_driver_sql("SELECT 1 FROM cache.dossier LIMIT 1").first() is None
+        if fresh:
+            cache.suspend_indexes(conn)
+    if not fresh:
+        yield False
+        return
+    setattr(store, _FILLING_ATTR, True)
+    try:
+        yield True
+    finally:
+        setattr(store, _FILLING_ATTR, False)
+        with store.write() as conn:
+            cache.resume_indexes(conn)
+
+
 def _upsert_sqlite(store: Store, dossiers: Iterable[Dossier]) -> int:
     written = 0
+    filling = getattr(store, _FILLING_ATTR, False)
     with store.writer(bulk=True) as conn:
         driver = conn.connection.driver_connection
         assert isinstance(driver, sqlite3.Connection)
@@ -199,10 +232,12 @@ def _upsert_sqlite(store: Store, dossiers: Iterable[Dossier]) -> int:
         if first is None:
             return 0
         # The first fill of an empty cache: the sort and full-text indexes are built once at the
-        # end instead of row by row (store.cache), and no attachment can be stale.
+        # end instead of row by row (store.cache), and no attachment can be stale. Inside
+        # `first_fill` the indexes are already suspended, until the block ends.
         with conn.begin():
             fresh = driver.execute("SELECT 1 FROM cache.dossier LIMIT 1").fetchone() is None
-            if fresh:
+            suspended_here = fresh and not filling
+            if suspended_here:
                 cache.suspend_indexes(conn)
         try:
             for prepared in chain([first], batches):
@@ -210,7 +245,7 @@ def _upsert_sqlite(store: Store, dossiers: Iterable[Dossier]) -> int:
                     _write_sqlite(driver, prepared, fresh=fresh)
                 written += len(prepared.ids)
         finally:
-            if fresh:
+            if suspended_here:
                 with conn.begin():
                     cache.resume_indexes(conn)
     return written

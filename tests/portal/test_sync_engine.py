@@ -164,3 +164,33 @@ async def test_store_writes_run_off_the_event_loop_thread(cache_store):
 
     await SyncEngine(_portal(), Spy(cache_store)).sync()
     assert threads and loop_thread not in threads
+
+
+async def test_a_first_sync_builds_the_indexes_once_after_its_last_page(cache_store):
+    """The first fill of an empty cache writes every page without the sort and full-text indexes
+    (store.dossiers.first_fill), then builds them: afterwards they exist, the triggers are back and
+    a search finds dossiers of every page."""
+    from instructor_tui.store import cache
+    from instructor_tui.store.queue import QueueFilter, count_rows
+
+    portal = _portal(n_velo=60, n_poele=30)
+    suspended_during: list[bool] = []
+
+    class Spy(StoreSink):
+        def write_pages(self, pages):
+            with self.store.read() as conn:
+                suspended_during.append(cache.indexes_suspended(conn))
+            return super().write_pages(pages)
+
+    report = await SyncEngine(portal, Spy(cache_store), max_batch_pages=1).sync()
+    assert report.status is SyncStatus.OK and report.pages > 2
+    assert suspended_during and all(suspended_during)
+    with cache_store.read() as conn:
+        assert not cache.indexes_suspended(conn)
+    last = portal.dossiers["d01029"]
+    assert count_rows(cache_store, QueueFilter(search=last.number)) == 1
+    # A later sync (the cache has rows) keeps its indexes while it writes.
+    suspended_during.clear()
+    portal.touch("d00002", T0 + timedelta(days=3))
+    await SyncEngine(portal, Spy(cache_store)).sync()
+    assert suspended_during == [False]
