@@ -147,9 +147,7 @@ def worker_main(args: dict[str, Any]) -> None:
                     record_call(store, call)
                     say("call", call.id)
                 if args["drain"]:
-                    active = [e for e in list_entries(store)
-                              if e.status in (OutboxStatus.PENDING, OutboxStatus.SENDING)]
-                    if not active:
+                    if not list_entries(store, (OutboxStatus.PENDING, OutboxStatus.SENDING), limit=1):
                         say("drained")
                         return
                 await asyncio.sleep(0.05)
@@ -340,7 +338,7 @@ class Session:
 
         store = open_store(self.store_url)
         try:
-            entries = {e.id: e for e in list_entries(store)}
+            entries = {e.id: e for e in list_entries(store, limit=1 << 30)}  # the default is 200
             with store.read() as conn:
                 call_ids = Counter(conn.execute(tables.call_table.select().with_only_columns(
                     tables.call_table.c.id)).scalars())
