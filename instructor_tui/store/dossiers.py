@@ -145,9 +145,7 @@ _SQLITE_EXISTING_ATTACHMENTS = (
     "SELECT dossier_id, id FROM cache.attachment WHERE dossier_id IN (SELECT value FROM json_each(?))"
 )
 _SQLITE_DELETE_ATTACHMENT = "DELETE FROM cache.attachment WHERE dossier_id = ? AND id = ?"
-_SQLITE_DATETIME_COLUMNS = frozenset(
-    i for i, name in enumerate(_ROW_COLUMNS) if isinstance(_D.c[name].type, UTCDateTime)
-)
+_SQLITE_DATETIME_NAMES = tuple(name for name in _ROW_COLUMNS if isinstance(_D.c[name].type, UTCDateTime))
 
 
 def sqlite_datetime(value: datetime | None) -> str | None:
@@ -156,10 +154,8 @@ def sqlite_datetime(value: datetime | None) -> str | None:
         return None
     if value.tzinfo is None:
         raise ValueError("naive datetime given to the store: timestamps must be timezone-aware")
-    u = value.astimezone(UTC)
-    return (
-        f"{u.year:04d}-{u.month:02d}-{u.day:02d} {u.hour:02d}:{u.minute:02d}:{u.second:02d}.{u.microsecond:06d}"
-    )
+    # 'YYYY-MM-DD HH:MM:SS.ffffff', in C (the f-string with its seven fields cost ~4 µs a value)
+    return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
 
 
 class _Prepared(NamedTuple):
@@ -174,10 +170,9 @@ def _prepare_sqlite(batch: list[Dossier]) -> _Prepared:
     rows = []
     for d in unique.values():
         values = dossier_values(d)
-        row = tuple(values[c] for c in _ROW_COLUMNS)
-        rows.append(
-            tuple(sqlite_datetime(v) if i in _SQLITE_DATETIME_COLUMNS else v for i, v in enumerate(row))
-        )
+        for name in _SQLITE_DATETIME_NAMES:  # a few columns, not a test on every value of the row
+            values[name] = sqlite_datetime(values[name])
+        rows.append(tuple(map(values.__getitem__, _ROW_COLUMNS)))
     return _Prepared(
         ids=list(unique),
         dossiers=rows,
