@@ -175,6 +175,7 @@ class QueueTable(ScrollView, can_focus=True):
         overflow-x: hidden;
         overflow-y: scroll;
         background: $surface;
+        color: $foreground;
         scrollbar-size-vertical: 1;
         & > .queue-table--header { text-style: bold; background: $panel; color: $foreground; }
         & > .queue-table--cursor { background: $block-cursor-blurred-background; }
