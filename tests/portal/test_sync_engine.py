@@ -193,4 +193,4 @@ async def test_a_first_sync_builds_the_indexes_once_after_its_last_page(cache_st
     suspended_during.clear()
     portal.touch("d00002", T0 + timedelta(days=3))
     await SyncEngine(portal, Spy(cache_store)).sync()
-    assert suspended_during == [False]
+    assert suspended_during and not any(suspended_during)
