@@ -63,9 +63,8 @@ def make_app(store: Any) -> Any:
     from instructor_tui.demo.schemes import SCHEMES
     from instructor_tui.settings import Profile, Settings
     from instructor_tui.ui.app import InstructorApp
-    from instructor_tui.ui.calls import CallActions
 
-    class App(CallActions, InstructorApp):  # type: ignore[misc]
+    class App(InstructorApp):  # InstructorApp mixes the call actions in
         CSS_PATH = str(Path(app_module.__file__).parent / "instructor.tcss")
 
     app = App(settings=Settings(language="fr"), profile_name="bench",
