@@ -123,3 +123,29 @@ def test_dossier_screen_snapshot_120x40(snap_compare: Any, small_store: Store) -
         await pilot.pause()
 
     assert snap_compare(app, terminal_size=(120, 40), run_before=run_before)
+
+
+async def test_the_dossier_screen_lists_its_calls(small_store: Store) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from instructor_tui.domain.calls import CallDirection, CallLog
+    from instructor_tui.store.calls import record_call
+    from instructor_tui.ui.calls import DossierCalls
+
+    start = datetime(2022, 6, 1, 9, tzinfo=UTC)
+    record_call(small_store, CallLog("c-1", CallDirection.INBOUND, "agent-1", start, start + timedelta(minutes=2),
+                                     caller_name="Appelant", dossier_ids=("d0001",), reason="documents",
+                                     summary="Demande la liste des pièces", outcome="resolved"))
+    app = make_test_app(small_store)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = DossierScreen(Navigation(QueueFilter(), QueueOrder()), dossier_id="d0001")
+        await app.push_screen(screen)
+        calls = screen.query_one("#calls", DossierCalls)
+        for _ in range(40):
+            await pilot.pause()
+            await screen.workers.wait_for_complete()
+            await calls.workers.wait_for_complete()
+            if "Demande la liste des pièces" in str(calls.render()):
+                break
+        assert calls.dossier_id == "d0001"
+        assert "Demande la liste des pièces" in str(calls.render())

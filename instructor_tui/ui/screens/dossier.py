@@ -55,6 +55,7 @@ from instructor_tui.domain.sanitize import clean_line
 from instructor_tui.domain.states import OPEN_STATES, DossierState
 from instructor_tui.i18n import N_, _
 from instructor_tui.ui.bindings import localize_bindings
+from instructor_tui.ui.calls import DossierCalls
 from instructor_tui.ui.decision_messages import DecisionRecorded, DecisionUndone, DossierDecided
 from instructor_tui.ui.failures import report_worker_failure
 from instructor_tui.ui.screens.decision_dialogs import (
@@ -260,6 +261,8 @@ class DossierScreen(Screen[str | None]):
                 ):
                     yield Static(Text(_(title)), classes="section-title", id=f"{section}-title")
                     yield Static(id=section, classes="section")
+                yield Static(Text(_("Calls")), classes="section-title", id="calls-title")
+                yield DossierCalls(id="calls", classes="section")
             with Vertical(id="dossier-side"):
                 yield Static(Text(_("Required documents — v valid · i invalid · x missing · Enter preview")),
                              classes="section-title")
@@ -402,6 +405,7 @@ class DossierScreen(Screen[str | None]):
         self.query_one("#amount", Static).update(view.amount_text(self.proposal, styles))
         self.query_one("#notes", Static).update(view.notes_text(self.current.notes, styles))
         self.query_one("#history", Static).update(view.history_text(dossier, styles))
+        self.query_one("#calls", DossierCalls).set_dossier(dossier.id)
         self._paint_documents(styles)
         self._paint_pending()
 
