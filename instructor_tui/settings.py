@@ -46,6 +46,9 @@ class Profile(BaseModel):
         "A postgresql+psycopg:// URL shares calls, decisions and audit with the team.",
     )
     language: Language | None = Field(None, description="UI language for this profile; overrides the global one.")
+    read_only: bool = Field(
+        False, description="Open this profile read-only (a lead watching the team): no decision, claim or tag."
+    )
     demarches: tuple[int, ...] = Field(
         (), description="Démarches Simplifiées only: the démarche numbers to follow."
     )

@@ -57,6 +57,9 @@ CATALOG: dict[str, str] = {
     "simulated colleagues decide dossiers meanwhile": "des collègues simulés instruisent des dossiers en parallèle",
     "the portal's database file": "fichier de base de données du portail",
     "the reference portal": "le portail de référence",
+    "Read-only mode: your role is team lead. Decisions, claims and tags are disabled.":
+        "Mode lecture seule : votre rôle est responsable d'équipe. Décisions, prises en charge et "
+        "sélections sont désactivées.",
     # Credentials
     "No keyring is available on this system.": "Aucun trousseau n'est disponible sur ce système.",
     "The keyring backend {backend} keeps secrets in a plain file: it is refused.":

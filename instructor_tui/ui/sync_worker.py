@@ -140,6 +140,31 @@ class PortalWork(App[None]):
     store: Store
     connector: Any
 
+    identity: Any = None
+    """Who the token belongs to on the portal (its roles), once the portal has said (`/me`)."""
+
+    @property
+    def read_only(self) -> bool:
+        """Read-only: the profile says so, or `/me` says team lead without the instructor role. Nothing
+        pressed then decides, claims or tags a dossier (the screens ask this in `check_action`)."""
+        roles = {str(role) for role in getattr(self.identity, "roles", ())}
+        return self.profile.read_only or ("lead" in roles and "instructor" not in roles)
+
+    async def _learn_identity(self) -> None:
+        """Ask `/me` once the portal answers; a failure is retried after the next sync."""
+        if self.identity is not None or self.connector is None:
+            return
+        from instructor_tui.portal.connector import PortalError
+
+        try:
+            self.identity = await self.connector.whoami()
+        except PortalError:
+            return
+        if self.read_only and not self.profile.read_only:
+            self.notify(_("Read-only mode: your role is team lead. Decisions, claims and tags are disabled."),
+                        title=_("Portal"), timeout=10, markup=False)
+            self.screen.refresh_bindings()
+
     def init_portal_work(self, *, connector: Any, token: str | None, lookup_token: bool) -> None:
         self.connector = connector
         self._own_connector = False
@@ -254,6 +279,7 @@ class PortalWork(App[None]):
                 delay = await self._sync_once()
                 if self._token_needed:
                     continue
+                await self._learn_identity()
             if delay is None:
                 await self._wake.wait()
             else:

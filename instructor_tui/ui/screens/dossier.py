@@ -177,6 +177,12 @@ def _load_prepared(store: Store, dossier_id: str, row: QueueRow | None, need_sch
     )
 
 
+_DECIDING_ACTIONS = frozenset(
+    {"approve", "reject", "request_documents", "dismiss_dossier", "claim_next", "undo"}
+)
+"""What a read-only lead cannot do here."""
+
+
 class DossierScreen(Screen[str | None]):
     """One dossier, its checklist and documents; decisions by one key each."""
 
@@ -675,6 +681,8 @@ class DossierScreen(Screen[str | None]):
     # -- decisions -------------------------------------------------------------------------------
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in _DECIDING_ACTIONS and getattr(self.app, "read_only", False):
+            return False
         kind = {
             "approve": DecisionKind.APPROVE,
             "reject": DecisionKind.REJECT,

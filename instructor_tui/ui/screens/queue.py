@@ -467,6 +467,11 @@ class QueueScreen(Screen[None]):
         if row is not None:
             self.open_dossier(row)
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in ("claim_next", "tag", "bulk", "untag") and getattr(self.app, "read_only", False):
+            return False  # a read-only lead steers; claiming and bulk decisions are the instructors'
+        return True
+
     def action_claim_next(self) -> None:
         if getattr(self.app, "connector", None) is None:
             self.notify(_("No portal connection: the next dossier cannot be taken."), severity="warning",
