@@ -56,6 +56,8 @@ class InstructorApp(CallActions, PortalWork):
                 tooltip=N_("Fetch what changed on the portal now (and send waiting decisions)")),
         Binding("ctrl+e", "stats", N_("Statistics"), key_display="^e", show=False, id="app.stats",
                 tooltip=N_("Team statistics: backlog, decisions, calls")),
+        Binding("question_mark,f1", "help", N_("Help"), key_display="?", id="app.help",
+                tooltip=N_("The keys of this screen and what they do")),
     ]
 
     def __init__(
@@ -138,6 +140,12 @@ class InstructorApp(CallActions, PortalWork):
         format_number(1000)
         format_money(100)
         short_date(datetime.now(UTC))
+
+    def action_help(self) -> None:
+        from instructor_tui.ui.help import HelpScreen
+
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen.for_app(self))
 
     def action_stats(self) -> None:
         from instructor_tui.ui.stats import StatsScreen
