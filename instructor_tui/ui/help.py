@@ -129,8 +129,7 @@ def help_groups(active: Mapping[str, ActiveBinding]) -> list[HelpGroup]:
                 for keys, binding in lines.values()
             ),
         ))
-    # Textual lists the focused widget's bindings last (app, screen, widget): show the nearest first.
-    groups.reverse()
+    # Textual lists the focused widget's bindings first and the app's last: the nearest first.
     merged: dict[str, list[HelpLine]] = {}
     for group in groups:
         merged.setdefault(group.title, []).extend(group.lines)
