@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual import work
+from textual.app import App
 from textual.binding import Binding, BindingType
 from textual.message import Message
 from textual.screen import Screen
@@ -21,6 +22,7 @@ from instructor_tui.domain.sanitize import clean_line
 from instructor_tui.i18n import N_, _, set_language
 from instructor_tui.ui.bindings import localize_bindings
 from instructor_tui.ui.calls import CallActions
+from instructor_tui.ui.commands import InstructorCommands
 from instructor_tui.ui.failures import report_worker_failure
 from instructor_tui.ui.formatting import set_schemes
 from instructor_tui.ui.messages import (
@@ -48,6 +50,7 @@ class InstructorApp(CallActions, PortalWork):
     """instructor-tui."""
 
     CSS_PATH = "instructor.tcss"
+    COMMANDS = App.COMMANDS | {InstructorCommands}
     TITLE = "instructor-tui"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+q,f10", "quit", N_("Quit"), key_display="^q/F10", id="app.quit", priority=True,
