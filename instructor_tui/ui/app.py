@@ -46,7 +46,7 @@ if TYPE_CHECKING:
 FALLBACK_THEME = "textual-dark"
 
 
-class InstructorApp(CallActions, PortalWork):
+class InstructorApp(PortalWork, CallActions):
     """instructor-tui."""
 
     CSS_PATH = "instructor.tcss"
