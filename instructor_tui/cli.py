@@ -357,6 +357,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_maintenance_parsers(sub)
 
+    from instructor_tui.doctor import add_doctor_parser
+
+    add_doctor_parser(sub)
+
     for command, func, help_text in (
         ("login", cmd_login, _("save the portal token of a profile in the system keyring")),
         ("logout", cmd_logout, _("remove the portal token of a profile from the keyring")),

@@ -60,6 +60,49 @@ CATALOG: dict[str, str] = {
     "Read-only mode: your role is team lead. Decisions, claims and tags are disabled.":
         "Mode lecture seule : votre rôle est responsable d'équipe. Décisions, prises en charge et "
         "sélections sont désactivées.",
+    # Doctor
+    "(the damaged cache was set aside and rebuilt)": "(le cache endommagé a été mis de côté et reconstruit)",
+    "Check the network, a proxy or the portal's status; the app still works offline.":
+        "Vérifiez le réseau, un éventuel proxy ou l'état du portail ; l'application fonctionne hors ligne.",
+    "Check the profile's database_url, the server and your rights; a damaged local cache is rebuilt by itself, "
+    "a damaged journal is kept for you to restore from a backup.":
+        "Vérifiez database_url dans le profil, le serveur et vos droits ; un cache local endommagé se reconstruit "
+        "seul, un journal endommagé est conservé pour être restauré depuis une sauvegarde.",
+    "Colours": "Couleurs",
+    "Correct the file, or move it aside to start from the defaults.":
+        "Corrigez le fichier, ou déplacez-le pour repartir des réglages par défaut.",
+    "Database": "Base de données",
+    "Enlarge the window to at least 80 columns by 24 lines.":
+        "Agrandissez la fenêtre à au moins 80 colonnes sur 24 lignes.",
+    "Fix portal_url in the profile.": "Corrigez portal_url dans le profil.",
+    "Graphics": "Graphismes",
+    "If the token was refused, run 'instructor-tui login' again.":
+        "Si le jeton a été refusé, relancez « instructor-tui login ».",
+    "Keyring": "Trousseau",
+    "Profile": "Profil",
+    "Run 'instructor-tui login' (or set INSTRUCTOR_TUI_TOKEN for automation).":
+        "Lancez « instructor-tui login » (ou définissez INSTRUCTOR_TUI_TOKEN pour l'automatisation).",
+    "Settings": "Réglages",
+    "Terminal size": "Taille du terminal",
+    "Tokens will be asked for at each start and kept in memory only. Install and unlock a keyring (GNOME Keyring, "
+    "KWallet, macOS Keychain, Windows Credential Manager) to keep them.":
+        "Le jeton sera demandé à chaque démarrage et gardé en mémoire seulement. Installez et déverrouillez un "
+        "trousseau (GNOME Trousseau, KWallet, Trousseau macOS, Gestionnaire d'identification Windows) pour le garder.",
+    "Use a terminal with 256 colours or true colour (TERM=xterm-256color).":
+        "Utilisez un terminal en 256 couleurs ou en couleurs réelles (TERM=xterm-256color).",
+    "check the keyring, database, portal, token and terminal, and say what to do":
+        "vérifier le trousseau, la base, le portail, le jeton et le terminal, et dire quoi faire",
+    "no answer in {seconds} s": "pas de réponse en {seconds} s",
+    "no file at {path}: defaults (demo profile)": "aucun fichier en {path} : réglages par défaut (profil demo)",
+    "no portal URL in this profile: the app works on its cache only":
+        "pas d'URL de portail dans ce profil : l'application travaille sur son cache seulement",
+    "no token stored for this profile": "aucun jeton enregistré pour ce profil",
+    "reached; signed in as {user} (roles: {roles})": "joignable ; connecté en tant que {user} (rôles : {roles})",
+    "{file}, key '{key}': expected {expected}": "{file}, clé « {key} » : attendu {expected}",
+    "{protocol}: pictures at full resolution": "{protocol} : images en pleine résolution",
+    "{protocol}: pictures drawn with character cells; PDF text is shown first":
+        "{protocol} : images dessinées en caractères ; le texte des PDF est affiché d'abord",
+    "{where}: {count} dossiers in cache": "{where} : {count} dossiers en cache",
     # Credentials
     "No keyring is available on this system.": "Aucun trousseau n'est disponible sur ce système.",
     "The keyring backend {backend} keeps secrets in a plain file: it is refused.":

@@ -669,7 +669,6 @@ CATALOG: dict[str, str] = {
     "{first} → {last}: {total}": "{first} → {last} : {total}",
     "{low}–{high} days": "{low} à {high} jours",
     # Help and palette (the help screen, key names, the command palette)
-    "Action": "Action",
     "Attachment preview": "Aperçu de la pièce",
     "Backspace": "Retour arrière",
     "Bulk decision": "Décision groupée",
