@@ -131,13 +131,21 @@ def resolve_token(profile_name: str, *, ask: bool = True) -> tuple[str | None, s
 
 def cmd_run(args: argparse.Namespace) -> int:
     from instructor_tui.app_factory import make_app
+    from instructor_tui.ui.app import ProfileSwitch
 
     settings, name, profile = _load(args)
-    # The app finds the token itself (INSTRUCTOR_TUI_TOKEN, then the keyring) in a thread after its
-    # first rows, and asks for it in its modal when there is none or no usable keyring.
-    app = make_app(settings, name, profile, lookup_token=True)
-    app.run()
-    return 0
+    while True:
+        # The app finds the token itself (INSTRUCTOR_TUI_TOKEN, then the keyring) in a thread after its
+        # first rows, and asks for it in its modal when there is none or no usable keyring.
+        app = make_app(settings, name, profile, lookup_token=True)
+        result = app.run()
+        if not isinstance(result, ProfileSwitch):
+            return 0
+        try:
+            name, profile = settings.profile(result.profile)
+        except SettingsError as exc:
+            _fail(_settings_error_message(exc))
+        set_language(settings.language_for(profile))
 
 
 def _print_sync_report(report: object) -> int:

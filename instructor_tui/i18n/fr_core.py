@@ -60,6 +60,9 @@ CATALOG: dict[str, str] = {
     "Read-only mode: your role is team lead. Decisions, claims and tags are disabled.":
         "Mode lecture seule : votre rôle est responsable d'équipe. Décisions, prises en charge et "
         "sélections sont désactivées.",
+    "Profile: switch to {name}": "Profil : passer à {name}",
+    "Reopen the workstation on this profile (its own portal, token and database)":
+        "Rouvrir le poste de travail sur ce profil (son portail, son jeton et sa base)",
     # Doctor
     "(the damaged cache was set aside and rebuilt)": "(le cache endommagé a été mis de côté et reconstruit)",
     "Check the network, a proxy or the portal's status; the app still works offline.":

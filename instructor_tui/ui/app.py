@@ -9,6 +9,7 @@ nothing the first frame does not need â€” httpx, the keyring, the sync engine â€
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual import work
@@ -44,6 +45,13 @@ if TYPE_CHECKING:
     from instructor_tui.store.engine import Store
 
 FALLBACK_THEME = "textual-dark"
+
+
+@dataclass(frozen=True)
+class ProfileSwitch:
+    """The app's result when the user chose another profile."""
+
+    profile: str
 
 
 class InstructorApp(PortalWork, CallActions):
@@ -149,6 +157,11 @@ class InstructorApp(PortalWork, CallActions):
 
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen.for_app(self))
+
+    def switch_profile(self, name: str) -> None:
+        """Leave this profile for another: the command line reopens the app on it (its own portal,
+        token and database); decisions waiting here stay in this profile's outbox."""
+        self.exit(ProfileSwitch(name))  # type: ignore[arg-type]  # the app returns None otherwise
 
     def action_stats(self) -> None:
         from instructor_tui.ui.stats import StatsScreen

@@ -63,6 +63,11 @@ def palette_commands(app: Any, screen: Any) -> Iterator[PaletteCommand]:
     for theme, title in THEME_COMMANDS:
         if theme in app.available_themes and theme != app.theme:
             yield PaletteCommand(_(title), partial(setattr, app, "theme", theme), _("Switch to this theme"))
+    for name in sorted(getattr(app.settings, "profiles", {})):
+        if name != app.profile_name:
+            yield PaletteCommand(_("Profile: switch to {name}").format(name=name),
+                                 partial(app.switch_profile, name),
+                                 _("Reopen the workstation on this profile (its own portal, token and database)"))
 
 
 class InstructorCommands(Provider):
