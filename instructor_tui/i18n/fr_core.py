@@ -63,6 +63,8 @@ CATALOG: dict[str, str] = {
     "Profile: switch to {name}": "Profil : passer à {name}",
     "Reopen the workstation on this profile (its own portal, token and database)":
         "Rouvrir le poste de travail sur ce profil (son portail, son jeton et sa base)",
+    "Unknown binding ids in the keymap of the settings: {ids}":
+        "Identifiants de raccourcis inconnus dans le keymap des réglages : {ids}",
     # Doctor
     "(the damaged cache was set aside and rebuilt)": "(le cache endommagé a été mis de côté et reconstruit)",
     "Check the network, a proxy or the portal's status; the app still works offline.":

@@ -129,6 +129,8 @@ class InstructorApp(PortalWork, CallActions):
         if self._unknown_theme:
             self.notify(_("Unknown theme “{theme}”: the default theme is used.").format(
                 theme=clean_line(self.settings.theme, 40)), severity="warning", markup=False)
+        if self.settings.keymap:
+            self._report_unknown_keymap_ids()
         if self.session_token_note:
             self.notify(self.session_token_note, title=_("Portal token"), timeout=12, markup=False)
         if getattr(self.store, "cache_was_rebuilt", False):
@@ -157,6 +159,17 @@ class InstructorApp(PortalWork, CallActions):
 
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen.for_app(self))
+
+    def _report_unknown_keymap_ids(self) -> None:
+        """`set_keymap` ignores ids it does not know: name them, so a typo in the settings is seen."""
+        from instructor_tui.keysdoc import documented_classes
+        from instructor_tui.ui.bindings import all_bindings
+
+        known = {b.id for _title, classes in documented_classes() for b in all_bindings(classes)}
+        unknown = sorted(set(self.settings.keymap) - known)
+        if unknown:
+            self.notify(_("Unknown binding ids in the keymap of the settings: {ids}").format(
+                ids=", ".join(clean_line(i, 60) for i in unknown)), severity="warning", timeout=15, markup=False)
 
     def switch_profile(self, name: str) -> None:
         """Leave this profile for another: the command line reopens the app on it (its own portal,

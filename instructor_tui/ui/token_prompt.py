@@ -22,6 +22,7 @@ from textual.widgets import Button, Checkbox, Input, Static
 from instructor_tui.domain.sanitize import clean_line
 from instructor_tui.i18n import N_, _
 from instructor_tui.ui.bindings import localize_bindings
+from instructor_tui.ui.widgets.marked_checkbox import MarkedCheckbox
 
 
 @dataclass(frozen=True, slots=True, repr=False)
@@ -81,7 +82,7 @@ class TokenPrompt(ModalScreen[TokenAnswer | None]):
             yield Static(Text(self.reason), id="token-reason")
             yield Input(password=True, placeholder=_("Token (not shown)"), id="token-input")
             if self.keyring_usable:
-                yield Checkbox(_("Save it in the system keyring"), value=True, id="token-save")
+                yield MarkedCheckbox(_("Save it in the system keyring"), value=True, id="token-save")
             else:
                 note = (self.keyring_note + " " if self.keyring_note else "") + _(
                     "The token will be kept in memory for this session only.")

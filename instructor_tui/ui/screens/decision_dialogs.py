@@ -38,6 +38,7 @@ from instructor_tui.i18n import N_, _, current_language, format_money
 from instructor_tui.ui.bindings import localize_bindings
 from instructor_tui.ui.formatting import state_label
 from instructor_tui.ui.widgets.dossier_view import document_label, fill
+from instructor_tui.ui.widgets.marked_checkbox import MarkedCheckbox
 
 T = TypeVar("T")
 
@@ -155,7 +156,7 @@ class ApproveDialog(Dialog[Decision]):
         yield Static(summary)
         yield Input(cents_to_input(proposal.amount_cents) if proposal.amount_cents > 0 else "",
                     placeholder=_("Amount in euros"), id="amount", select_on_focus=False)
-        yield Checkbox(_("Override the cap (explicit, recorded)"), id="override")
+        yield MarkedCheckbox(_("Override the cap (explicit, recorded)"), id="override")
         yield Input(placeholder=_("Message to the applicant (optional)"), id="message",
                     max_length=MESSAGE_MAX_LENGTH)
         yield Static(id="problems")
