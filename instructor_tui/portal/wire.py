@@ -204,6 +204,12 @@ def _dossier(value: Any, where: str, etag: str | None = None) -> Dossier:
     if not isinstance(fields, dict):
         raise _Bad(f"{where}.fields", "expected an object")
     version = _str(o, "version", where) if "version" in o or not etag else unquote_etag(etag)
+    decision = o.get("decision")
+    if isinstance(decision, dict):
+        # The last decision (the approved amount among it) is kept as a portal annotation, like
+        # `_requested_documents`: the statistics count what was granted, not what was asked.
+        kept = {k: decision[k] for k in ("kind", "amount_cents", "reason", "decided_by", "decided_at") if k in decision}
+        fields = {**fields, "_decision": kept}
     return Dossier(
         id=_str(o, "id", where),
         number=_str(o, "number", where),

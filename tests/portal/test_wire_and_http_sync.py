@@ -69,6 +69,19 @@ def test_a_dossier_maps_to_the_domain():
     assert d.fields["price_cents"] == 1235223
 
 
+def test_the_last_decision_is_kept_for_the_statistics():
+    from instructor_tui.domain.statistics import granted_cents
+
+    approved = _dossier(1, state="approved", requested_cents=90_000,
+                        decision={"kind": "approve", "amount_cents": 40_000, "decided_by": "instructor-1",
+                                  "decided_at": "2022-06-01T10:00:00Z", "message": "long text not kept"})
+    d = wire.parse_dossier(approved)
+    assert d.fields["_decision"] == {"kind": "approve", "amount_cents": 40_000, "decided_by": "instructor-1",
+                                     "decided_at": "2022-06-01T10:00:00Z"}
+    assert granted_cents(d) == 40_000  # what was granted, not the 900 € asked
+    assert "_decision" not in wire.parse_dossier(_dossier(2, decision=None)).fields
+
+
 @pytest.mark.parametrize(
     ("mutate", "where"),
     [
