@@ -33,13 +33,12 @@ from instructor_tui.demo.db import PortalDB, StoredAnswer, to_us
 from instructor_tui.demo.errors import ApiError, not_found
 from instructor_tui.demo.schemes import SCHEMES
 from instructor_tui.demo.users import AGENT, DEMO_USERS, INSTRUCTOR, LEAD, User
+from instructor_tui.demo_defaults import DEFAULT_DOSSIERS, DEFAULT_SEED
 from instructor_tui.domain.sanitize import clean_line
 from instructor_tui.domain.states import DossierState
 
 log = logging.getLogger(__name__)
 
-DEFAULT_DOSSIERS = 16_900
-DEFAULT_SEED = 2022
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 200
 DOWNLOAD_CHUNK = 64 * 1024
