@@ -17,6 +17,7 @@ from __future__ import annotations
 from datetime import date
 from decimal import ROUND_DOWN, Decimal
 
+from instructor_tui.domain.amounts import rate_and_cap
 from instructor_tui.domain.models import ApplicantKind, RequiredDocument, Scheme
 
 GRAND_EST_DEPARTEMENTS = ("08", "10", "51", "52", "54", "55", "57", "67", "68", "88")
@@ -225,25 +226,18 @@ SCHEMES: dict[str, Scheme] = {s.code: s for s in (VELO_ELECTRIQUE, VEHICULE_ELEC
 NUMBER_PREFIX = {"velo-electrique": "VAE", "vehicule-electrique": "VE", "poele-bois": "PB"}
 
 
-def bracket_for(scheme: Scheme, tax_income_cents: int | None) -> tuple[float, int]:
-    """(rate, cap_cents) that the amount rule gives for this tax income."""
-    rule = scheme.amount_rule
-    if tax_income_cents is not None:
-        for bracket in rule.get("brackets", ()):
-            ceiling = bracket["max_income_cents"]
-            if ceiling is None or tax_income_cents <= ceiling:
-                return float(bracket["rate"]), int(bracket["cap_cents"])
-    return float(rule["rate"]), int(rule["cap_cents"])
+def bracket_for(scheme: Scheme, tax_income_cents: int | None) -> tuple[Decimal, int]:
+    """(rate, cap_cents) that the amount rule gives for this tax income (the domain's rule)."""
+    rate, cap, _ceiling = rate_and_cap(scheme.amount_rule, tax_income_cents)
+    return rate, cap
 
 
 def proposed_amount_cents(scheme: Scheme, base_cents: int, tax_income_cents: int | None) -> int:
-    """rate × eligible cost rounded down to the cent, then capped; 0 below the minimum eligible cost.
-
-    The same arithmetic as `domain.amounts` (Decimal, never float rounding surprises)."""
+    """rate × eligible cost rounded down to the cent, then capped; 0 below the minimum eligible cost."""
     if base_cents < int(scheme.amount_rule.get("min_base_cents", 0)):
         return 0
     rate, cap = bracket_for(scheme, tax_income_cents)
-    return min(cap, int((Decimal(base_cents) * Decimal(str(rate))).to_integral_value(rounding=ROUND_DOWN)))
+    return min(cap, int((Decimal(base_cents) * rate).to_integral_value(rounding=ROUND_DOWN)))
 
 
 def _f(code: str, label_fr: str, kind: str) -> dict[str, str]:
