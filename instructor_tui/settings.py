@@ -52,6 +52,11 @@ class Profile(BaseModel):
     demarches: tuple[int, ...] = Field(
         (), description="Démarches Simplifiées only: the démarche numbers to follow."
     )
+    notes_annotation: str = Field(
+        "",
+        description="Démarches Simplifiées only: the private annotation (a text or long-text annotation of "
+        "the démarches, by its label or its id) that receives the instructors' notes; empty: notes stay local.",
+    )
 
 
 class Settings(BaseModel):
