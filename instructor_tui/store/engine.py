@@ -20,7 +20,7 @@ from __future__ import annotations
 import logging
 import os
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Literal
@@ -90,6 +90,16 @@ class Store:
         """A connection in a read transaction (one consistent snapshot)."""
         with self.translate_errors(), self.engine.connect() as conn, conn.begin():
             yield conn
+
+    def rows(self, sql: str, params: Mapping[str, Any]) -> list[tuple[Any, ...]]:
+        """The rows of one SELECT written in plain SQL with `:name` parameters (store.queue's form,
+        shared with the SQLAlchemy-free reader of store.sqlite_reader)."""
+        with self.read() as conn:
+            if self.dialect == "sqlite":  # the driver takes `:name` itself: no compilation
+                return [tuple(r) for r in conn.exec_driver_sql(sql, dict(params))]
+            from sqlalchemy import text
+
+            return [tuple(r) for r in conn.execute(text(sql), dict(params))]
 
     @contextmanager
     def write(self) -> Iterator[Connection]:
@@ -276,19 +286,7 @@ def translate(exc: DBAPIError, store: Store) -> StoreError:
     orig = exc.orig
     reason = _first_line(orig)
     if isinstance(orig, sqlite3.Error):
-        name = getattr(orig, "sqlite_errorname", "")
-        path = store.where
-        if name in {"SQLITE_NOTADB", "SQLITE_CORRUPT"}:
-            return StoreError(errors.NOT_A_DATABASE, path=path)
-        if name in {"SQLITE_READONLY", "SQLITE_PERM", "SQLITE_AUTH"}:
-            return StoreError(errors.PERMISSION_DENIED, where=path)
-        if name == "SQLITE_FULL":
-            return StoreError(errors.DISK_FULL, where=path)
-        if name in {"SQLITE_BUSY", "SQLITE_LOCKED"}:
-            return StoreError(errors.DATABASE_BUSY, where=path)
-        if name == "SQLITE_CANTOPEN":
-            return StoreError(errors.CANNOT_OPEN_FILE, path=path, reason=reason)
-        return StoreError(errors.DATABASE_FAILED, where=path, reason=reason)
+        return errors.translate_sqlite(orig, store.where)
     sqlstate = getattr(orig, "sqlstate", None) or ""
     if sqlstate == "42501":  # insufficient_privilege
         return StoreError(errors.PERMISSION_DENIED, where=store.where)

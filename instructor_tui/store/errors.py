@@ -7,6 +7,8 @@ database URL in them always has its password hidden.
 
 from __future__ import annotations
 
+import sqlite3
+
 from instructor_tui.i18n import N_
 
 CANNOT_CONNECT = N_("Cannot connect to the database server {where}: {reason}")
@@ -58,3 +60,21 @@ class StoreError(Exception):
         self.message = message
         self.params = params
         super().__init__(message.format(**params))
+
+
+def translate_sqlite(orig: sqlite3.Error, where: str) -> StoreError:
+    """A StoreError for an SQLite error, chosen by what the user can do about it."""
+    name = getattr(orig, "sqlite_errorname", "")
+    text = str(orig).strip()
+    reason = text.splitlines()[0] if text else "unknown error"
+    if name in {"SQLITE_NOTADB", "SQLITE_CORRUPT"}:
+        return StoreError(NOT_A_DATABASE, path=where)
+    if name in {"SQLITE_READONLY", "SQLITE_PERM", "SQLITE_AUTH"}:
+        return StoreError(PERMISSION_DENIED, where=where)
+    if name == "SQLITE_FULL":
+        return StoreError(DISK_FULL, where=where)
+    if name in {"SQLITE_BUSY", "SQLITE_LOCKED"}:
+        return StoreError(DATABASE_BUSY, where=where)
+    if name == "SQLITE_CANTOPEN":
+        return StoreError(CANNOT_OPEN_FILE, path=where, reason=reason)
+    return StoreError(DATABASE_FAILED, where=where, reason=reason)

@@ -13,8 +13,10 @@ database user may not be allowed to create one) because the folding is done in P
 from __future__ import annotations
 
 import sqlite3
+from typing import TYPE_CHECKING
 
-from sqlalchemy import Connection, TextClause, text
+if TYPE_CHECKING:  # store.queue imports this module and no SQLAlchemy
+    from sqlalchemy import Connection, TextClause
 
 # The index and its triggers live in the attached cache database, beside `dossier`; inside a
 # trigger body (and for FTS5's content table) unqualified names resolve in the trigger's own database.
@@ -82,9 +84,9 @@ def drop_search_index(conn: Connection) -> None:
         conn.exec_driver_sql(statement)
 
 
-def match_clause(dialect: str, expression: str, *, broad: bool = False) -> TextClause:
+def match_sql(dialect: str, *, broad: bool = False) -> str:
     """A WHERE condition on `dossier` for a match expression from `search.fts5_expression` or
-    `search.tsquery_expression` (passed as a bound parameter, never spliced into the SQL).
+    `search.tsquery_expression`, bound as the parameter `:search_match` (never spliced into the SQL).
 
     `broad` (SQLite): the match lets through many rows, so the planner should walk the sort order's
     index and test each row against the set of matches (built once), stopping at the window's end,
@@ -92,13 +94,19 @@ def match_clause(dialect: str, expression: str, *, broad: bool = False) -> TextC
     rowid lookup."""
     if dialect == "sqlite":
         column = "+dossier.seq" if broad else "dossier.seq"
-        sql = f"{column} IN (SELECT rowid FROM cache.dossier_fts WHERE dossier_fts MATCH :search_match)"
-    else:
-        # The literal 'simple' (not a parameter) so the planner matches the expression index.
-        sql = f"{PG_TSVECTOR} @@ to_tsquery('simple', :search_match)"
-    return text(sql).bindparams(search_match=expression)
+        return f"{column} IN (SELECT rowid FROM cache.dossier_fts WHERE dossier_fts MATCH :search_match)"
+    # The literal 'simple' (not a parameter) so the planner matches the expression index.
+    return f"{PG_TSVECTOR} @@ to_tsquery('simple', :search_match)"
 
 
-SQLITE_MATCHES = "SELECT count(*) FROM (SELECT rowid FROM cache.dossier_fts WHERE dossier_fts MATCH ? LIMIT ?)"
+def match_clause(dialect: str, expression: str, *, broad: bool = False) -> TextClause:
+    """`match_sql` as a SQLAlchemy condition, `expression` bound."""
+    from sqlalchemy import text
+
+    return text(match_sql(dialect, broad=broad)).bindparams(search_match=expression)
+
+
+SQLITE_MATCHES = (
+    "SELECT count(*) FROM (SELECT rowid FROM cache.dossier_fts WHERE dossier_fts MATCH :match LIMIT :cap)"
+)
 """How many rows an FTS5 expression matches, counting no further than a limit."""
-

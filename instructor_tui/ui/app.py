@@ -8,7 +8,8 @@ nothing the first frame does not need — httpx, the keyring, the sync engine �
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import threading
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -43,6 +44,7 @@ if TYPE_CHECKING:
     from instructor_tui.domain.models import Scheme
     from instructor_tui.settings import Profile, Settings
     from instructor_tui.store.engine import Store
+    from instructor_tui.store.queue import RowReader
 
 FALLBACK_THEME = "textual-dark"
 
@@ -77,7 +79,9 @@ class InstructorApp(PortalWork, CallActions):
         settings: Settings,
         profile_name: str,
         profile: Profile,
-        store: Store,
+        store: Store | None = None,
+        open_store: Callable[[], Store] | None = None,
+        reader: RowReader | None = None,
         connector: Any | None = None,
         token: str | None = None,
         lookup_token: bool = False,
@@ -86,16 +90,24 @@ class InstructorApp(PortalWork, CallActions):
     ) -> None:
         """`connector`: a ready connector (tests); otherwise one is made in the background from the
         profile and `token`, or, with `lookup_token`, from the token found in the environment or the
-        keyring — the app asks for it when there is none. Neither: the app works on its cache only."""
+        keyring — the app asks for it when there is none. Neither: the app works on its cache only.
+
+        `store`: the open store. Or, for a fast start, `open_store` and `reader`: the queue reads its
+        rows through `reader` at once and the store is opened in a thread once they are painted (or
+        on first use of `self.store`, whichever comes first)."""
         set_language(settings.language_for(profile))
         super().__init__()
         localize_bindings(self)
         self.settings = settings
         self.profile_name = profile_name
         self.profile = profile
-        self.store = store
+        if store is None and (open_store is None or reader is None):
+            raise TypeError("InstructorApp needs a store, or open_store and a reader")
+        self._store = store
+        self._open_store = open_store
+        self._store_lock = threading.Lock()
         self.session_token_note = session_token_note
-        self.queue = StoreQueue(store)
+        self.queue = StoreQueue(reader or store, lambda: self.store)  # type: ignore[arg-type]
         self.init_portal_work(connector=connector, token=token, lookup_token=lookup_token)
         self.schemes = dict(schemes or {})
         set_schemes(self.schemes)
@@ -105,6 +117,40 @@ class InstructorApp(PortalWork, CallActions):
         self.theme = FALLBACK_THEME if self._unknown_theme else settings.theme
         if settings.keymap:
             self.set_keymap(settings.keymap)
+
+    @property
+    def store(self) -> Store:
+        """The open store; the first use opens it if the app started on a reader (any thread; a
+        caller that comes meanwhile waits for the same opening)."""
+        store = self._store
+        if store is not None:
+            return store
+        with self._store_lock:
+            if self._store is None:
+                assert self._open_store is not None
+                self._store = self._open_store()
+            return self._store
+
+    @work(thread=True, exit_on_error=False, group="open-store", description="Open the local store")
+    def open_store_in_background(self) -> None:
+        """Open the store (imports, migrations check) while the user reads the first rows; then start
+        the portal work, which writes to it."""
+        from instructor_tui.store.errors import StoreError
+
+        try:
+            self.store  # noqa: B018  # opens it
+        except Exception as exc:  # the opener's StartupError is already said in words
+            message = _(exc.message).format(**exc.params) if isinstance(exc, StoreError) else str(exc)
+            self.call_from_thread(self.exit, None, 2, message)
+            return
+        self.load_schemes()
+        self.call_from_thread(self.start_background)
+
+    def start_background(self) -> None:
+        if self._store is None:
+            self.open_store_in_background()
+            return
+        super().start_background()
 
     @property
     def portal_online(self) -> bool:
@@ -133,12 +179,13 @@ class InstructorApp(PortalWork, CallActions):
             self._report_unknown_keymap_ids()
         if self.session_token_note:
             self.notify(self.session_token_note, title=_("Portal token"), timeout=12, markup=False)
-        if getattr(self.store, "cache_was_rebuilt", False):
+        if getattr(self._store, "cache_was_rebuilt", False):  # (a store opened later was ready: not rebuilt)
             self.notify(_("The local copy of the dossiers was damaged: it was set aside and is being "
                           "rebuilt from the portal. Decisions waiting to be sent are kept."),
                         title=_("Local store"), severity="warning", timeout=15, markup=False)
         self.warm_up()
-        self.load_schemes()
+        if self._store is not None:  # else once it is open
+            self.load_schemes()
         self.arm_background()
 
     @work(thread=True, exit_on_error=False, group="warm-up", description="Load locale data and time zone")

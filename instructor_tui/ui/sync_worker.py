@@ -137,8 +137,11 @@ class PortalWork(App[None]):
     settings: Settings
     profile_name: str
     profile: Profile
-    store: Store
     connector: Any
+
+    @property
+    def store(self) -> Store:
+        raise NotImplementedError  # InstructorApp's
 
     identity: Any = None
     """Who the token belongs to on the portal (its roles), once the portal has said (`/me`)."""

@@ -279,8 +279,6 @@ def test_broad_and_narrow_search_strategies_list_the_same_rows(seeded, monkeypat
 
 
 def test_a_broad_search_walks_the_sort_index(seeded, monkeypatch):
-    from sqlalchemy.dialects import sqlite
-
     from instructor_tui.store import queue
 
     store, _data = seeded
@@ -290,9 +288,8 @@ def test_a_broad_search_walks_the_sort_index(seeded, monkeypatch):
     plans = {}
     for broad_from in (1, 10**9):
         monkeypatch.setattr(queue, "BROAD_MATCHES", broad_from)
-        stmt = queue._rows(store, flt, ordered=True).order_by(*queue._order_by(QueueOrder())).limit(10)
-        sql = str(stmt.compile(dialect=sqlite.dialect(), compile_kwargs={"literal_binds": True}))
-        with store.read() as conn:
-            plans[broad_from] = " | ".join(r[3] for r in conn.exec_driver_sql("EXPLAIN QUERY PLAN " + sql))
+        query = queue._Query(store, flt, ordered=True)
+        sql = "EXPLAIN QUERY PLAN " + query.select(QueueOrder()) + " LIMIT 10"
+        plans[broad_from] = " | ".join(str(r[3]) for r in store.rows(sql, query.params))
     assert "ix_dossier_submitted" in plans[1] and "TEMP B-TREE" not in plans[1]
     assert "TEMP B-TREE FOR ORDER BY" in plans[10**9]

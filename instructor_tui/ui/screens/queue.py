@@ -32,8 +32,6 @@ from instructor_tui.ui.messages import (
     QueueCounted,
     ViewChosen,
 )
-from instructor_tui.ui.screens.bulk import BulkDecisionScreen
-from instructor_tui.ui.screens.dossier import DossierScreen, Navigation
 from instructor_tui.ui.widgets.counts_sidebar import CountsSidebar
 from instructor_tui.ui.widgets.dossier_summary import DossierSummaryPane
 from instructor_tui.ui.widgets.queue_table import QueueTable
@@ -43,6 +41,7 @@ if TYPE_CHECKING:
     from instructor_tui.domain.models import Dossier
     from instructor_tui.store.queue import QueueRow
     from instructor_tui.ui.queue_source import StoreQueue
+    from instructor_tui.ui.screens.dossier import Navigation
 
 SEARCH_DEBOUNCE_S = 0.05
 """Long enough to skip the intermediate queries of fast typing, short enough to feel live."""
@@ -454,11 +453,17 @@ class QueueScreen(Screen[None]):
     # -- instruction: the dossier screen, claims, tags ----------------------------------------------
 
     def _navigation(self, mode: str = "list", scheme: str | None = None) -> Navigation:
+        # The dossier and bulk screens (and what they need: checklists, amounts, the call store) are
+        # imported when first opened, not before the queue's first rows.
+        from instructor_tui.ui.screens.dossier import Navigation
+
         return Navigation(self.current_filter, self.order, mode=mode,  # type: ignore[arg-type]
                           scheme=scheme or self.view.scheme)
 
     def open_dossier(self, row: QueueRow) -> None:
         """The dossier screen on `row`; J/K there walk this list, in this order."""
+        from instructor_tui.ui.screens.dossier import DossierScreen
+
         screen = DossierScreen(self._navigation(scheme=self.view.scheme or row.scheme), dossier_id=row.id, row=row)
         self.app.push_screen(screen, self._dossier_closed)
 
@@ -484,6 +489,8 @@ class QueueScreen(Screen[None]):
         if scheme is None:
             self.notify(_("Choose a scheme first (d in the queue)."), severity="warning", markup=False)
             return
+        from instructor_tui.ui.screens.dossier import DossierScreen
+
         screen = DossierScreen(self._navigation("claim", scheme), claim_on_mount=True)
         self.app.push_screen(screen, self._dossier_closed)
 
@@ -495,9 +502,7 @@ class QueueScreen(Screen[None]):
     @work(thread=True, exit_on_error=False, exclusive=True, group="queue-locate",
           description="Find the last dossier in the list")
     def _locate(self, dossier_id: str) -> None:
-        from instructor_tui.store.queue import position_of
-
-        position = position_of(self.queue.store, self.current_filter, self.order, dossier_id)
+        position = self.queue.position(self.current_filter, self.order, dossier_id)
         if position is not None:
             self.app.call_from_thread(self.table.move_cursor, position)
 
@@ -527,6 +532,8 @@ class QueueScreen(Screen[None]):
         if not self.tagged:
             self.notify(_("Tag dossiers first with the space bar."), markup=False)
             return
+        from instructor_tui.ui.screens.bulk import BulkDecisionScreen
+
         self.app.push_screen(BulkDecisionScreen(list(self.tagged)), self._bulk_done)
 
     def _bulk_done(self, recorded: int | None) -> None:

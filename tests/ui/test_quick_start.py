@@ -1,0 +1,65 @@
+"""The fast start: on a SQLite store that needs nothing done, `make_app` does not open the store;
+the queue's first rows come from the standard-library reader and the store opens in the background."""
+
+from __future__ import annotations
+
+import sqlite3
+
+from ui_helpers import settle, small_dossiers, table_lines
+
+from instructor_tui.app_factory import make_app
+from instructor_tui.settings import Profile, Settings
+from instructor_tui.store import open_store, upsert_dossiers
+from instructor_tui.store.sqlite_reader import SqliteReader
+from instructor_tui.ui.screens.dossier import DossierScreen
+
+
+def _profile(tmp_path, *, count: int = 40) -> Profile:
+    path = tmp_path / "data" / "instructor.sqlite3"
+    store = open_store(f"sqlite:///{path}")
+    upsert_dossiers(store, small_dossiers(count))
+    store.close()
+    return Profile(database_url=f"sqlite:///{path}", instructor_id="i.martin")
+
+
+async def test_rows_first_then_the_store(tmp_path):
+    app = make_app(Settings(), "local", _profile(tmp_path))
+    assert app._store is None and isinstance(app.queue.reader, SqliteReader)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        assert any("VAE-2022-" in line for line in table_lines(pilot))
+        assert app._store is not None  # opened in the background after the first rows
+        await pilot.press("enter", "enter")  # the summary, then the dossier: read from the store
+        await settle(pilot)
+        assert isinstance(app.screen, DossierScreen)
+
+
+async def test_first_use_opens_the_store_at_once(tmp_path):
+    app = make_app(Settings(), "local", _profile(tmp_path))
+    assert app.store is app.store and app._store is not None
+
+
+def test_a_store_that_needs_work_is_opened_first(tmp_path):
+    profile = _profile(tmp_path)
+    cache_path = tmp_path / "data" / "instructor.cache.sqlite3"
+    with sqlite3.connect(cache_path) as conn:
+        conn.execute("DROP INDEX ix_dossier_number")
+    app = make_app(Settings(), "local", profile)
+    assert app._store is not None and app.queue.reader is app._store
+
+
+async def test_a_store_that_fails_to_open_later_ends_the_app_with_its_reason(tmp_path):
+    app = make_app(Settings(), "local", _profile(tmp_path))
+
+    def broken():
+        from instructor_tui.store.errors import DISK_FULL, StoreError
+
+        raise StoreError(DISK_FULL, where="instructor.sqlite3")
+
+    app._open_store = broken
+    async with app.run_test(size=(120, 40)) as pilot:
+        for _ in range(100):
+            await pilot.pause(0.05)
+            if app.return_code is not None:
+                break
+    assert app.return_code == 2
