@@ -11,6 +11,7 @@ import getpass
 import subprocess
 import sys
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
@@ -140,7 +141,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         app = make_app(settings, name, profile, lookup_token=True)
         result = app.run()
         if not isinstance(result, ProfileSwitch):
-            return 0
+            return app.return_code or 0  # 2: the store opened in the background failed (its message is printed)
         try:
             name, profile = settings.profile(result.profile)
         except SettingsError as exc:
@@ -232,10 +233,10 @@ def cmd_demo(args: argparse.Namespace) -> int:
         store = open_profile_store(name, profile)
         _wait_for_portal(url, server, timeout=300 if first_run else 60)
         remembered = profile.instructor_id if args.user == DEMO_USER else ""
-        instructor_id = remembered or _whoami(profile.model_copy(update={"portal_url": url}), args.user).user_id
+        instructor_id = remembered or _whoami(replace(profile, portal_url=url), args.user).user_id
         if args.user == DEMO_USER and not remembered:
-            save_profile(DEMO_PROFILE, profile.model_copy(update={"instructor_id": instructor_id}))
-        profile = profile.model_copy(update={"portal_url": url, "instructor_id": instructor_id})
+            save_profile(DEMO_PROFILE, replace(profile, instructor_id=instructor_id))
+        profile = replace(profile, portal_url=url, instructor_id=instructor_id)
         if first_run or count_rows(store, QueueFilter()) == 0:
             # An empty cache: fill it before opening, with a progress bar; later starts open at once
             # and the app syncs in the background.
@@ -361,7 +362,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_stats_parser(sub)
 
-    from instructor_tui.maintenance import add_maintenance_parsers
+    from instructor_tui.maintenance_cli import add_maintenance_parsers
 
     add_maintenance_parsers(sub)
 

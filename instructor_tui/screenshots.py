@@ -21,7 +21,7 @@ import subprocess
 import sys
 import tempfile
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -223,7 +223,7 @@ def take(out: Path, *, dossiers: int = DOSSIERS, seed: int = SEED, png: bool | N
             settings = Settings(language="fr")
             set_language("fr")
             profile = Profile(portal_url=portal.url)
-            profile = profile.model_copy(update={"instructor_id": _whoami(profile)})
+            profile = replace(profile, instructor_id=_whoami(profile))
             _say("syncing a temporary profile")
             report = run_sync(settings, PROFILE, profile, TOKEN)
             if not report.ok:

@@ -18,69 +18,74 @@ Example::
 from __future__ import annotations
 
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Literal
-
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from typing import Any, Literal, cast
 
 from instructor_tui import paths
 from instructor_tui.i18n import N_, _
 
+# Validated by hand, not by pydantic: the settings are read on every start, before the first frame,
+# and importing pydantic alone costs ~80 ms there.
+
 Language = Literal["fr", "en"]
 ConnectorKind = Literal["portal-v1", "demarches-simplifiees"]
+LANGUAGES: tuple[Language, ...] = ("fr", "en")
+CONNECTORS: tuple[ConnectorKind, ...] = ("portal-v1", "demarches-simplifiees")
 DEMO_PROFILE = "demo"
 
 
-class Profile(BaseModel):
+@dataclass(frozen=True)
+class Profile:
     """One portal or tenant: its connector, its identity there, its own database and token."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    connector: ConnectorKind = "portal-v1"
+    """Which connector speaks to the portal."""
+    portal_url: str = ""
+    """Base URL of the portal (https://…; http only on loopback)."""
+    instructor_id: str = ""
+    """The user's identifier on the portal."""
+    database_url: str = ""
+    """SQLAlchemy URL of the local store; empty means a SQLite file in the data dir. A
+    postgresql+psycopg:// URL shares calls, decisions and audit with the team."""
+    language: Language | None = None
+    """UI language for this profile; overrides the global one."""
+    read_only: bool = False
+    """Open this profile read-only (a lead watching the team): no decision, claim or tag."""
+    demarches: tuple[int, ...] = ()
+    """Démarches Simplifiées only: the démarche numbers to follow."""
+    notes_annotation: str = ""
+    """Démarches Simplifiées only: the private annotation (a text or long-text annotation of the
+    démarches, by its label or its id) that receives the instructors' notes; empty: notes stay local."""
 
-    connector: ConnectorKind = Field("portal-v1", description="Which connector speaks to the portal.")
-    portal_url: str = Field("", description="Base URL of the portal (https://…; http only on loopback).")
-    instructor_id: str = Field("", description="The user's identifier on the portal.")
-    database_url: str = Field(
-        "",
-        description="SQLAlchemy URL of the local store; empty means a SQLite file in the data dir. "
-        "A postgresql+psycopg:// URL shares calls, decisions and audit with the team.",
-    )
-    language: Language | None = Field(None, description="UI language for this profile; overrides the global one.")
-    read_only: bool = Field(
-        False, description="Open this profile read-only (a lead watching the team): no decision, claim or tag."
-    )
-    demarches: tuple[int, ...] = Field(
-        (), description="Démarches Simplifiées only: the démarche numbers to follow."
-    )
-    notes_annotation: str = Field(
-        "",
-        description="Démarches Simplifiées only: the private annotation (a text or long-text annotation of "
-        "the démarches, by its label or its id) that receives the instructors' notes; empty: notes stay local.",
-    )
+    def non_defaults(self) -> dict[str, Any]:
+        """The fields that differ from their defaults, in declaration order (what `save_profile` writes)."""
+        return {f.name: getattr(self, f.name) for f in fields(self) if getattr(self, f.name) != f.default}
 
 
-class Settings(BaseModel):
+@dataclass(frozen=True)
+class Settings:
     """The whole settings file."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    language: Language = Field("fr", description="UI language: 'fr' (default) or 'en'.")
-    theme: str = Field("textual-dark", description="Textual theme name (dark, light or high contrast).")
-    default_profile: str = Field(DEMO_PROFILE, description="Profile used when --profile is not given.")
-    keymap: dict[str, str] = Field(
-        default_factory=dict, description="Binding id → keys, e.g. 'dossier.approve' = 'a,f5'."
-    )
-    auto_next: bool = Field(True, description="Open the next dossier by itself after a decision.")
-    undo_delay_seconds: float = Field(
-        5.0, ge=0, le=600, description="How long a decision waits in the outbox, undoable, before it is sent."
-    )
-    sync_interval_seconds: float = Field(
-        60.0, ge=5, le=86400, description="Period of the background sync while the app runs."
-    )
-    per_agent_statistics: bool = Field(
-        False, description="Team setting: show per-agent figures to leads (off by default, for privacy)."
-    )
-    profiles: dict[str, Profile] = Field(default_factory=dict, description="Profiles by name.")
+    language: Language = "fr"
+    """UI language: 'fr' (default) or 'en'."""
+    theme: str = "textual-dark"
+    """Textual theme name (dark, light or high contrast)."""
+    default_profile: str = DEMO_PROFILE
+    """Profile used when --profile is not given."""
+    keymap: dict[str, str] = field(default_factory=dict)
+    """Binding id → keys, e.g. 'dossier.approve' = 'a,f5'."""
+    auto_next: bool = True
+    """Open the next dossier by itself after a decision."""
+    undo_delay_seconds: float = 5.0
+    """How long a decision waits in the outbox, undoable, before it is sent (0–600)."""
+    sync_interval_seconds: float = 60.0
+    """Period of the background sync while the app runs (5–86,400)."""
+    per_agent_statistics: bool = False
+    """Team setting: show per-agent figures to leads (off by default, for privacy)."""
+    profiles: dict[str, Profile] = field(default_factory=dict)
+    """Profiles by name."""
 
     def profile(self, name: str | None = None) -> tuple[str, Profile]:
         """The named (or default) profile; raises SettingsError for an unknown name."""
@@ -116,24 +121,6 @@ class SettingsError(Exception):
         return _(self.expected).format(**self.params)
 
 
-# What pydantic's error types mean to someone editing a TOML file.
-_EXPECTED: dict[str, str] = {
-    "literal_error": N_("one of {expected}"),
-    "string_type": N_("a text in quotes"),
-    "bool_type": N_("true or false"),
-    "bool_parsing": N_("true or false"),
-    "int_type": N_("a whole number"),
-    "int_parsing": N_("a whole number"),
-    "float_type": N_("a number"),
-    "float_parsing": N_("a number"),
-    "greater_than_equal": N_("a number of at least {ge}"),
-    "less_than_equal": N_("a number of at most {le}"),
-    "extra_forbidden": N_("a known key (this one does not exist; check its spelling)"),
-    "dict_type": N_("a table"),
-    "tuple_type": N_("a list"),
-    "list_type": N_("a list"),
-}
-
 def load_settings(path: Path | None = None) -> Settings:
     """Read and validate the settings file; a missing file means the defaults."""
     path = path or paths.config_file()
@@ -150,15 +137,123 @@ def load_settings(path: Path | None = None) -> Settings:
     except tomllib.TOMLDecodeError as exc:
         raise SettingsError(path, "(syntax)", N_("valid TOML ({reason})"), {"reason": str(exc)}) from None
     try:
-        return Settings.model_validate(data)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        key = ".".join(str(part) for part in first["loc"]) or "(root)"
-        template = _EXPECTED.get(first["type"])
-        if template is None:
-            raise SettingsError(path, key, N_("a valid value ({reason})"), {"reason": first["msg"]}) from None
-        params = {name: str(value).replace("' or '", "', '") for name, value in (first.get("ctx") or {}).items()}
-        raise SettingsError(path, key, template, params) from None
+        return _settings(data)
+    except _Invalid as exc:
+        raise SettingsError(path, exc.key or "(root)", exc.template, exc.params) from None
+
+
+# -- validation ----------------------------------------------------------------------------------
+
+
+class _Invalid(Exception):
+    def __init__(self, key: str, template: str, **params: object) -> None:
+        super().__init__(key)
+        self.key, self.template, self.params = key, template, params
+
+
+Check = Callable[[Any, str], Any]
+"""Takes a TOML value and its dotted key; returns the setting's value or raises _Invalid."""
+
+
+def _text(value: Any, key: str) -> str:
+    if not isinstance(value, str):
+        raise _Invalid(key, N_("a text in quotes"))
+    return value
+
+
+def _flag(value: Any, key: str) -> bool:
+    if not isinstance(value, bool):
+        raise _Invalid(key, N_("true or false"))
+    return value
+
+
+def _number(low: float, high: float) -> Check:
+    def check(value: Any, key: str) -> float:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise _Invalid(key, N_("a number"))
+        if value < low:
+            raise _Invalid(key, N_("a number of at least {ge}"), ge=_plain(low))
+        if value > high:
+            raise _Invalid(key, N_("a number of at most {le}"), le=_plain(high))
+        return float(value)
+
+    return check
+
+
+def _one_of(choices: tuple[str, ...]) -> Check:
+    def check(value: Any, key: str) -> str:
+        if value not in choices:
+            raise _Invalid(key, N_("one of {expected}"), expected=", ".join(f"'{c}'" for c in choices))
+        return cast(str, value)
+
+    return check
+
+
+def _whole_numbers(value: Any, key: str) -> tuple[int, ...]:
+    if not isinstance(value, list):
+        raise _Invalid(key, N_("a list"))
+    for index, item in enumerate(value):
+        if isinstance(item, bool) or not isinstance(item, int):
+            raise _Invalid(f"{key}.{index}", N_("a whole number"))
+    return tuple(value)
+
+
+def _texts_by_name(value: Any, key: str) -> dict[str, str]:
+    if not isinstance(value, dict):
+        raise _Invalid(key, N_("a table"))
+    return {name: _text(item, f"{key}.{name}") for name, item in value.items()}
+
+
+def _profiles(value: Any, key: str) -> dict[str, Profile]:
+    if not isinstance(value, dict):
+        raise _Invalid(key, N_("a table"))
+    found = {}
+    for name, table in value.items():
+        if not isinstance(table, dict):
+            raise _Invalid(f"{key}.{name}", N_("a table"))
+        found[name] = Profile(**_checked(table, _PROFILE_CHECKS, f"{key}.{name}."))
+    return found
+
+
+_PROFILE_CHECKS: dict[str, Check] = {
+    "connector": _one_of(CONNECTORS),
+    "portal_url": _text,
+    "instructor_id": _text,
+    "database_url": _text,
+    "language": _one_of(LANGUAGES),
+    "read_only": _flag,
+    "demarches": _whole_numbers,
+    "notes_annotation": _text,
+}
+_SETTINGS_CHECKS: dict[str, Check] = {
+    "language": _one_of(LANGUAGES),
+    "theme": _text,
+    "default_profile": _text,
+    "keymap": _texts_by_name,
+    "auto_next": _flag,
+    "undo_delay_seconds": _number(0, 600),
+    "sync_interval_seconds": _number(5, 86_400),
+    "per_agent_statistics": _flag,
+    "profiles": _profiles,
+}
+
+
+def _checked(table: dict[str, Any], checks: Mapping[str, Check], prefix: str) -> dict[str, Any]:
+    values = {}
+    for name, value in table.items():
+        check = checks.get(name)
+        if check is None:
+            raise _Invalid(prefix + name, N_("a known key (this one does not exist; check its spelling)"))
+        values[name] = check(value, prefix + name)
+    return values
+
+
+def _settings(data: dict[str, Any]) -> Settings:
+    return Settings(**_checked(data, _SETTINGS_CHECKS, ""))
+
+
+def _plain(number: float) -> str:
+    return str(int(number)) if float(number).is_integer() else str(number)
 
 
 def save_profile(name: str, profile: Profile, path: Path | None = None) -> None:
@@ -179,7 +274,7 @@ def save_profile(name: str, profile: Profile, path: Path | None = None) -> None:
     if out:
         out.append("")
     out.append(header)
-    for key, value in profile.model_dump(exclude_defaults=True).items():
+    for key, value in profile.non_defaults().items():
         out.append(f"{key} = {_toml_value(value)}")
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("\n".join(out) + "\n", encoding="utf-8")

@@ -15,7 +15,8 @@ from sqlalchemy import select
 from instructor_tui import cli, paths
 from instructor_tui.demo.generator import generate_dossiers
 from instructor_tui.domain.decisions import Decision
-from instructor_tui.maintenance import CLOSED_STATES, add_maintenance_parsers, export_audit, purge, verify_export
+from instructor_tui.maintenance import CLOSED_STATES, export_audit, purge, verify_export
+from instructor_tui.maintenance_cli import add_maintenance_parsers
 from instructor_tui.portal.store_sink import StoreSink
 from instructor_tui.store import Store, get_dossier, open_store, tables, upsert_dossiers
 from instructor_tui.store.audit import verify_chain

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -213,7 +214,7 @@ async def test_the_screen_has_no_decision_action(stats_store: Store):
 
 async def test_english_labels(stats_store: Store):
     app = make_app(stats_store, per_agent=False, roles=None)
-    app.settings = app.settings.model_copy(update={"language": "en"})
+    app.settings = replace(app.settings, language="en")
     set_language("en")
     try:
         async with app.run_test(size=(140, 60)) as pilot:
