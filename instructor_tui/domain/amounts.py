@@ -8,6 +8,10 @@ Rule shape (money in integer cents, rates as decimal fractions)::
 The first bracket whose `max_income_cents` is at least the household's tax income (None: no ceiling)
 gives the rate and the cap; without a tax income the top-level rate and cap apply. The amount is
 rate × eligible cost, rounded down to the cent, then capped. The instructor confirms or edits it.
+
+A scheme may have no amount rule at all (an empty `amount_rule`: every Démarches Simplifiées
+démarche). Then nothing is proposed and there is no cap: `has_rule` is False, the amount and cap are
+0, and the approval's amount is whatever the instructor types, or none (domain.decisions).
 """
 
 from __future__ import annotations
@@ -46,6 +50,8 @@ class AmountProposal:
     """The computed amount was above the cap and was brought down to it."""
     below_minimum: bool
     """The eligible cost is under the scheme's minimum: nothing can be granted."""
+    has_rule: bool = True
+    """False when the scheme has no amount rule: no proposal, no cap (see the module docstring)."""
 
 
 def rate_and_cap(rule: dict[str, Any], tax_income_cents: int | None) -> tuple[Decimal, int, int | None]:
@@ -65,7 +71,15 @@ def _cents(value: object) -> int:
         return 0
 
 
+def has_amount_rule(scheme: Scheme) -> bool:
+    """Whether the scheme has an amount rule at all (any of rate, cap, brackets, minimum)."""
+    return bool(scheme.amount_rule)
+
+
 def propose_amount(scheme: Scheme, dossier: Dossier) -> AmountProposal:
+    if not has_amount_rule(scheme):
+        free = Step(N_("No amount rule for this scheme: the amount is typed at approval, or left out"), {})
+        return AmountProposal(0, 0, Decimal(0), 0, (free,), capped=False, below_minimum=False, has_rule=False)
     rule = scheme.amount_rule
     base = _cents(dossier.fields.get(rule.get("base_field", "price_cents"), 0))
     income = dossier.applicant.tax_income_cents

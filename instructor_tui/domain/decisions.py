@@ -49,6 +49,7 @@ class Decision:
 
     kind: DecisionKind
     amount_cents: int | None = None
+    """Approve: the amount granted; None for a scheme without amount rule when none was typed."""
     reason: str = ""
     """Reject/dismiss: the motivation sent to the applicant (a reject reason code or free text)."""
     documents: tuple[str, ...] = ()
@@ -56,9 +57,11 @@ class Decision:
     message: str = ""
 
     @classmethod
-    def approve(cls, amount_cents: int, message: str = "") -> Decision:
-        if amount_cents <= 0:
-            raise ValueError("an approval needs a positive amount")
+    def approve(cls, amount_cents: int | None, message: str = "") -> Decision:
+        """An approval of `amount_cents`, or without an amount (None: only for a scheme without
+        amount rule, which `check_approval` says)."""
+        if amount_cents is not None and amount_cents <= 0:
+            raise ValueError("an approval needs a positive amount, or none")
         return cls(DecisionKind.APPROVE, amount_cents=amount_cents, message=message)
 
     @classmethod
@@ -153,15 +156,24 @@ class Problem:
         return self.severity is Severity.ERROR
 
 
-def check_approval(amount_cents: int, proposal: AmountProposal, *, override: bool) -> list[Problem]:
-    """Problems with approving `amount_cents` given the computed proposal.
+def check_approval(amount_cents: int | None, proposal: AmountProposal, *, override: bool) -> list[Problem]:
+    """Problems with approving `amount_cents` (None: no amount) given the computed proposal.
 
     ≤ 0 is refused. Above the cap is refused unless `override` (then a warning remains, so that the
     confirmation says it). An eligible cost under the scheme's minimum and an amount above the
-    proposal are warnings.
+    proposal are warnings. No amount is refused where the scheme has an amount rule.
+
+    A scheme without amount rule (`proposal.has_rule` False) has no cap and no proposal: any
+    positive amount, or none, is fine (`override` plays no part).
     """
     problems: list[Problem] = []
-    if amount_cents <= 0:
+    if not proposal.has_rule:
+        if amount_cents is not None and amount_cents <= 0:
+            problems.append(Problem("amount_not_positive", N_("The amount must be greater than zero")))
+        return problems
+    if amount_cents is None:
+        problems.append(Problem("amount_missing", N_("An amount is needed: the scheme's rule proposes one")))
+    elif amount_cents <= 0:
         problems.append(Problem("amount_not_positive", N_("The amount must be greater than zero")))
     elif amount_cents > proposal.cap_cents:
         params = {"amount": Money(amount_cents), "cap": Money(proposal.cap_cents)}

@@ -186,6 +186,10 @@ CATALOG: dict[str, str] = {
     "Eligible cost below the minimum of {minimum}: no grant":
         "Dépense éligible inférieure au minimum de {minimum} : pas d'aide",
     "Eligible cost: {base}": "Dépense éligible : {base}",
+    "No amount rule for this scheme: the amount is typed at approval, or left out":
+        "Aucune règle de montant pour ce dispositif : le montant est saisi à l'attribution, ou omis",
+    "An amount is needed: the scheme's rule proposes one":
+        "Un montant est nécessaire : la règle du dispositif en propose un",
     "No tax income: the scheme's default rate applies":
         "Revenu fiscal inconnu : le taux par défaut du dispositif s'applique",
     "Tax income {income} ≤ {ceiling}": "Revenu fiscal de référence {income} ≤ {ceiling}",
@@ -193,6 +197,25 @@ CATALOG: dict[str, str] = {
     "{rate} % × {base} = {raw}": "{rate} % × {base} = {raw}",
     # Decisions
     "Decision sent to the portal.": "Décision transmise au portail.",
+    "Notes written to the portal.": "Notes écrites sur le portail.",
+    "The portal asks to slow down: the notes will be written later.":
+        "Le portail demande de ralentir : les notes y seront écrites plus tard.",
+    "The portal cannot be reached: the notes will be written when it is back.":
+        "Le portail est injoignable : les notes y seront écrites dès son retour.",
+    "The portal does not allow this account to write notes on this dossier.":
+        "Le portail n'autorise pas ce compte à écrire des notes sur ce dossier.",
+    "The portal failed to answer properly: the notes will be written again later.":
+        "Le portail n'a pas répondu correctement : les notes y seront écrites plus tard.",
+    "The portal has no text annotation “{name}” to hold the notes: check notes_annotation in the profile.":
+        "Le portail n'a pas d'annotation privée de type texte « {name} » pour recevoir les notes : vérifiez "
+        "notes_annotation dans le profil.",
+    "The portal no longer has this dossier: the notes stay on this workstation.":
+        "Le portail n'a plus ce dossier : les notes restent sur ce poste.",
+    "The portal refused the notes: {detail}": "Le portail a refusé les notes : {detail}",
+    "The portal refused the token: the notes will be written once a new one is entered.":
+        "Le portail a refusé le jeton : les notes y seront écrites dès qu'un nouveau jeton sera saisi.",
+    "This portal connection does not keep notes: they stay on this workstation.":
+        "Ce portail ne reçoit pas les notes : elles restent sur ce poste.",
     "Not sent: the dossier changed on the portal meanwhile. Decide again.":
         "Non transmise : le dossier a changé sur le portail entre-temps. Décidez à nouveau.",
     "Not sent: {holder} holds this dossier now. Decide again.":

@@ -187,6 +187,8 @@ CATALOG: dict[str, str] = {
         "Autoriser un montant au-delà du plafond du dispositif (dérogation explicite)",
     "Amount / detail": "Montant / détail",
     "Amount in euros": "Montant en euros",
+    "Amount in euros (optional)": "Montant en euros (facultatif)",
+    "Approved without an amount.": "Attribution sans montant.",
     "Another instructor decided or holds this dossier, or it changed on the portal.":
         "Un autre instructeur a traité ou détient ce dossier, ou il a changé sur le portail.",
     "Another reason needs its explanation in the details.":
@@ -292,6 +294,24 @@ CATALOG: dict[str, str] = {
         "Non enregistrés (détenus par un autre instructeur ou déjà traités) : {numbers}",
     "Note": "Note",
     "Note saved.": "Note enregistrée.",
+    "Note saved; it is being written to the portal too.":
+        "Note enregistrée ; elle est aussi en cours d'écriture sur le portail.",
+    "It is also written to the dossier's private annotation on the portal, which the other instructors see there.":
+        "Elle est aussi écrite dans l'annotation privée du dossier sur le portail, que les autres instructeurs "
+        "y voient.",
+    "Dossier {number}: notes written to the portal.": "Dossier {number} : notes écrites sur le portail.",
+    "Dossier {number}: the notes were not written to the portal: {reason} They are kept on this workstation.":
+        "Dossier {number} : les notes n'ont pas été écrites sur le portail : {reason} Elles sont conservées "
+        "sur ce poste.",
+    "Portal: the notes are in its private annotation “{where}”.":
+        "Portail : les notes sont dans son annotation privée « {where} ».",
+    "Portal: the notes are written there.": "Portail : les notes y sont écrites.",
+    "Portal: the notes were NOT written there: {reason} They are kept here; the next note carries them all again.":
+        "Portail : les notes n'y ont PAS été écrites : {reason} Elles sont conservées ici ; la prochaine note les "
+        "y portera toutes à nouveau.",
+    "Portal: the notes wait to be written there.": "Portail : les notes attendent d'y être écrites.",
+    "Portal: the notes wait to be written there ({reason}).":
+        "Portail : les notes attendent d'y être écrites ({reason}).",
     "Only instructors see this note; it is never sent to the applicant.":
         "Seuls les instructeurs voient cette note ; elle n'est jamais envoyée au demandeur.",
     "Open the dossier under the cursor to review and decide it":
@@ -308,6 +328,13 @@ CATALOG: dict[str, str] = {
     "Private notes": "Notes privées",
     "Proposed amount": "Montant proposé",
     "Proposed amount: {amount} (cap {cap})": "Montant proposé : {amount} (plafond {cap})",
+    "No amount rule for this scheme: no proposed amount and no cap; the amount, if any, is typed at approval.":
+        "Aucune règle de montant pour ce dispositif : ni montant proposé ni plafond ; le montant éventuel est "
+        "saisi à l'attribution.",
+    "No amount rule for this scheme: type the amount granted, or leave it empty to approve without an amount. "
+    "There is no cap to check.":
+        "Aucune règle de montant pour ce dispositif : saisissez le montant accordé, ou laissez vide pour attribuer "
+        "sans montant. Aucun plafond n'est vérifié.",
     "Purchase date": "Date d'achat",
     "Queue": "File",
     "RGE qualification no.": "N° de qualification RGE",

@@ -5,11 +5,16 @@ Every connector (Portal API v1 over REST, Démarches Simplifiées over GraphQL l
 portal partitions its dossiers by (a scheme code, a démarche number), an attachment is named by its
 dossier and its metadata (the connector finds, and refreshes, the URL behind it), and every failure —
 an HTTP status or a GraphQL error returned as data — is mapped onto the exceptions below.
+
+Capabilities that only some portals have are separate, optional protocols, asked for with a helper
+that says None when the connector lacks them: `RemoteNotes` (`remote_notes(connector)`) keeps the
+instructors' private notes on the portal too (Démarches Simplifiées: a private annotation); without
+it, notes stay on the workstation.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -144,6 +149,51 @@ class PortalConnector(Protocol):
         ...
 
 
+@dataclass(frozen=True, slots=True)
+class PortalNote:
+    """A private note of the workstation, as it is written to the portal."""
+
+    at: datetime
+    author: str
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class NotesReceipt:
+    """What `write_notes` did: how many notes it added (0: all were there already) and where."""
+
+    added: int
+    where: str
+    """What holds the notes on the portal (DS: the annotation's label); no personal data."""
+
+
+@runtime_checkable
+class RemoteNotes(Protocol):
+    """Optional capability: the portal keeps the instructors' private notes too.
+
+    Notes are always saved on the workstation first; those of a dossier are then handed to
+    `write_notes` through the outbox (so that an offline spell or a crash loses nothing), all of them
+    each time. The portal's copy is one text per dossier; `write_notes` adds the notes it does not
+    hold yet and leaves the rest of it as it is, so the same call twice changes nothing."""
+
+    @property
+    def remote_notes(self) -> bool:
+        """Whether notes go to the portal with this connector as configured."""
+        ...
+
+    async def write_notes(self, dossier_id: str, notes: Sequence[PortalNote], idempotency_key: str) -> NotesReceipt:
+        """Make sure each of `notes` is in the dossier's notes on the portal. Raises the PortalError
+        subclasses below; NotesTargetMissing when the portal has nowhere to put them."""
+        ...
+
+
+def remote_notes(connector: object) -> RemoteNotes | None:
+    """`connector` when it keeps notes on its portal as configured, else None (notes stay local)."""
+    if isinstance(connector, RemoteNotes) and connector.remote_notes:
+        return connector
+    return None
+
+
 # --- failures -------------------------------------------------------------------------------------
 # Messages are English, for developers and logs; they never hold a token or an applicant's data.
 # What the user reads comes from `instructor_tui.portal.messages.user_message`.
@@ -235,6 +285,15 @@ class CursorExpired(PortalError):
 
 class IntegrityError(PortalError):
     """A download whose size or SHA-256 does not match what the portal announced."""
+
+
+class NotesTargetMissing(PortalError):
+    """The portal has nowhere to keep the notes as configured (DS: no text annotation with the
+    profile's `notes_annotation` label or id, or DS did not change it). `name` is what was looked for."""
+
+    def __init__(self, message: str = "", *, name: str = "", status: int | None = None) -> None:
+        super().__init__(message, status=status)
+        self.name = name
 
 
 class MalformedResponse(PortalError):

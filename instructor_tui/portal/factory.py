@@ -43,8 +43,16 @@ def make_connector(profile: Profile, token: str | None, *, portal_url: str | Non
         from instructor_tui.portal.ds import DemarchesSimplifieesConnector
 
         return DemarchesSimplifieesConnector(
-            url, demarches=profile.demarches, instructor_id=profile.instructor_id, token=token
+            url, demarches=profile.demarches, instructor_id=profile.instructor_id, token=token,
+            notes_annotation=profile.notes_annotation,
         )
     from instructor_tui.portal.http_client import PortalV1Connector
 
     return PortalV1Connector(url, token=token)
+
+
+def keeps_notes_on_portal(profile: Profile) -> bool:
+    """Whether the profile's connector writes the private notes to the portal too (a Démarches
+    Simplifiées profile with a `notes_annotation`): the app queues them for it from the start, before
+    the connector itself is made."""
+    return profile.connector == "demarches-simplifiees" and bool(profile.notes_annotation.strip())

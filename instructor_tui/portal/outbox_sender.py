@@ -12,6 +12,15 @@ Outcomes per entry:
 
 The portal replays an idempotency key it has already answered, so an entry resent after a crash or
 a lost answer is never decided twice. Logs carry entry ids and error kinds only: no token, no text.
+
+Notes rows (`outbox.NoteDelivery`) go in the same passes, in the same order, to the connector's
+`write_notes` (`connector.RemoteNotes`); their results (`NotesResult`) go to `on_notes_result`,
+not to `on_result`, whose readers expect decisions. Network down, 429, 401, a clash or an answer
+that cannot be read → retried with the same backoff (`write_notes` re-reads the portal's copy, so a
+retry never writes a note twice); the portal refusing them (a mutation error returned as data, no
+such annotation, no such dossier, no right) → failed for good, with the reason kept in the row
+(`notes_problem` says it). The notes themselves are safe in the `note` table either way, and the
+next note on the dossier carries them all again.
 """
 
 from __future__ import annotations
@@ -31,7 +40,7 @@ from instructor_tui.store import outbox, upsert_dossiers
 from instructor_tui.store.dossiers import get_dossier
 from instructor_tui.store.engine import Store
 from instructor_tui.store.errors import StoreError
-from instructor_tui.store.outbox import OutboxEntry
+from instructor_tui.store.outbox import NoteDelivery, OutboxEntry
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +70,50 @@ class SendResult:
 
     def text(self) -> str:
         return _(self.message).format(**self.params)
+
+
+@dataclass(frozen=True, slots=True)
+class NotesResult:
+    """What happened to a notes row (see the module docstring)."""
+
+    entry: NoteDelivery
+    outcome: Outcome
+    message: str
+    """Catalogue template (N_); `text()` translates and fills it."""
+    params: dict[str, Any] = field(default_factory=dict)
+    retry_at: datetime | None = None
+    added: int = 0
+    """How many notes the portal did not have and got."""
+
+    def text(self) -> str:
+        return _(self.message).format(**self.params)
+
+
+def notes_problem(entry: NoteDelivery) -> str:
+    """Why a notes row waits or failed, in the user's language ('' when nothing went wrong)."""
+    if not entry.last_error:
+        return ""
+    try:
+        data = json.loads(entry.last_error)
+        return str(_(str(data["message"])).format(**dict(data.get("params") or {})))
+    except (ValueError, TypeError, KeyError, IndexError, AttributeError):
+        return entry.last_error
+
+
+def _notes_error(message: str, params: dict[str, Any]) -> str:
+    """What a notes row keeps as its error: the template and its parameters, translated when shown."""
+    return json.dumps({"message": message, "params": params}, ensure_ascii=False, sort_keys=True)
+
+
+_DECISION_WAIT = {
+    "unauthorized": N_("The portal refused the token: the decision will be sent once a new one is entered."),
+    "retry": N_("The portal cannot be reached: the decision will be sent when it is back."),
+}
+_NOTES_WAIT = {
+    "unauthorized": N_("The portal refused the token: the notes will be written once a new one is entered."),
+    "retry": N_("The portal cannot be reached: the notes will be written when it is back."),
+}
+"""What the rest of a batch says while it waits behind an entry of the other kind."""
 
 
 def _utcnow() -> datetime:
@@ -102,6 +155,7 @@ class OutboxSender:
         connector: pc.PortalConnector,
         *,
         on_result: Callable[[SendResult], None] | None = None,
+        on_notes_result: Callable[[NotesResult], None] | None = None,
         clock: Callable[[], datetime] = _utcnow,
         to_thread: ToThread = asyncio.to_thread,
         actor: str | None = None,
@@ -110,6 +164,7 @@ class OutboxSender:
         self.store = store
         self.connector = connector
         self.on_result = on_result
+        self.on_notes_result = on_notes_result
         self.clock = clock
         self.to_thread = to_thread
         self.actor = actor
@@ -127,27 +182,109 @@ class OutboxSender:
 
     # --- one pass ---------------------------------------------------------------------------------
 
-    async def send_due(self) -> list[SendResult]:
-        """Send every due entry once; returns what happened to each (also given to `on_result`)."""
+    async def send_due(self) -> list[SendResult | NotesResult]:
+        """Send every due entry once; returns what happened to each (also given to `on_result`, or
+        `on_notes_result` for notes)."""
         entries = await self._db(outbox.claim_due, self.store, self.clock(), self.batch, actor=self.actor)
-        results: list[SendResult] = []
+        results: list[SendResult | NotesResult] = []
         for index, entry in enumerate(entries):
-            result = await self._send(entry)
+            result: SendResult | NotesResult
+            if isinstance(entry, NoteDelivery):
+                result = await self._send_notes(entry)
+            else:
+                result = await self._send(entry)
             results.append(result)
-            if self.on_result is not None:
-                self.on_result(result)
+            self._report(result)
             if result.outcome in ("retry", "unauthorized") and result.retry_at is not None:
                 # The portal is out of reach or refuses the token: the rest of the batch would fare
                 # the same. They wait with this one, without a request each.
                 for rest in entries[index + 1:]:
-                    await self._db(outbox.mark_failed, self.store, rest.id, result.message, result.retry_at)
-                    skipped = SendResult(rest, result.outcome, result.message, dict(result.params),
-                                         retry_at=result.retry_at)
+                    skipped: SendResult | NotesResult
+                    if isinstance(rest, NoteDelivery):
+                        message = result.message if isinstance(result, NotesResult) else _NOTES_WAIT[result.outcome]
+                        await self._db(outbox.mark_failed, self.store, rest.id, _notes_error(message, {}),
+                                       result.retry_at)
+                        skipped = NotesResult(rest, result.outcome, message, retry_at=result.retry_at)
+                    else:
+                        message = result.message if isinstance(result, SendResult) else _DECISION_WAIT[result.outcome]
+                        await self._db(outbox.mark_failed, self.store, rest.id, message, result.retry_at)
+                        skipped = SendResult(rest, result.outcome, message, retry_at=result.retry_at)
                     results.append(skipped)
-                    if self.on_result is not None:
-                        self.on_result(skipped)
+                    self._report(skipped)
                 break
         return results
+
+    def _report(self, result: SendResult | NotesResult) -> None:
+        if isinstance(result, NotesResult):
+            if self.on_notes_result is not None:
+                self.on_notes_result(result)
+        elif self.on_result is not None:
+            self.on_result(result)
+
+    # --- notes ------------------------------------------------------------------------------------
+
+    async def _send_notes(self, entry: NoteDelivery) -> NotesResult:
+        notes = [pc.PortalNote(n.at, n.author, n.text) for n in entry.notes]
+        target = pc.remote_notes(self.connector)
+        if target is None:  # the profile no longer sends notes: they stay on the workstation
+            return await self._notes_failed(entry, N_("This portal connection does not keep notes: they stay on "
+                                                      "this workstation."), {})
+        try:
+            receipt = await target.write_notes(entry.dossier_id, notes, entry.idempotency_key)
+        except pc.Unauthorized:
+            self.online, self.needs_token = True, True
+            return await self._notes_retry(entry, "unauthorized", N_("The portal refused the token: the notes "
+                                                                     "will be written once a new one is entered."))
+        except pc.RateLimited as exc:
+            self.online = True
+            wait = backoff(entry.attempts)
+            if exc.retry_after is not None and 0 <= exc.retry_after <= RETRY_AFTER_CAP_S:
+                wait = max(wait, exc.retry_after)
+            return await self._notes_retry(entry, "retry", N_("The portal asks to slow down: the notes will be "
+                                                              "written later."), wait)
+        except (pc.Unavailable, pc.MalformedResponse, pc.Conflict, pc.StaleVersion) as exc:
+            # The portal's copy is read again before each try: trying again never writes a note twice.
+            self.online = not isinstance(exc, pc.Unavailable)
+            return await self._notes_retry(entry, "retry", N_("The portal cannot be reached: the notes will be "
+                                                              "written when it is back.")
+                                           if isinstance(exc, pc.Unavailable) else
+                                           N_("The portal failed to answer properly: the notes will be written "
+                                              "again later."))
+        except pc.NotesTargetMissing as exc:
+            self.online = True
+            return await self._notes_failed(entry, N_("The portal has no text annotation “{name}” to hold the "
+                                                      "notes: check notes_annotation in the profile."),
+                                            {"name": exc.name})
+        except pc.Invalid as exc:
+            self.online, self.needs_token = True, False
+            return await self._notes_failed(entry, N_("The portal refused the notes: {detail}"),
+                                            {"detail": exc.detail or str(exc)})
+        except pc.NotFound:
+            self.online = True
+            return await self._notes_failed(entry, N_("The portal no longer has this dossier: the notes stay on "
+                                                      "this workstation."), {})
+        except pc.Forbidden:
+            self.online = True
+            return await self._notes_failed(entry, N_("The portal does not allow this account to write notes on "
+                                                      "this dossier."), {})
+        except Exception as exc:  # a bug, or an unexpected PortalError: never left 'sending'
+            log.warning("outbox entry %s: unexpected %s while writing notes", entry.id, type(exc).__name__)
+            return await self._notes_retry(entry, "retry", N_("The portal failed to answer properly: the notes "
+                                                              "will be written again later."))
+        self.online, self.needs_token = True, False
+        response = {"dossier_id": entry.dossier_id, "added": receipt.added, "where": receipt.where}
+        await self._db(outbox.mark_sent, self.store, entry.id, response, self.clock())
+        return NotesResult(entry, "sent", N_("Notes written to the portal."), {}, added=receipt.added)
+
+    async def _notes_retry(self, entry: NoteDelivery, outcome: Outcome, message: str,
+                           wait: float | None = None) -> NotesResult:
+        retry_at = self.clock() + timedelta(seconds=backoff(entry.attempts) if wait is None else wait)
+        await self._db(outbox.mark_failed, self.store, entry.id, _notes_error(message, {}), retry_at, self.clock())
+        return NotesResult(entry, outcome, message, {}, retry_at=retry_at)
+
+    async def _notes_failed(self, entry: NoteDelivery, message: str, params: dict[str, Any]) -> NotesResult:
+        await self._db(outbox.mark_failed, self.store, entry.id, _notes_error(message, params), None, self.clock())
+        return NotesResult(entry, "failed", message, params)
 
     async def _send(self, entry: OutboxEntry) -> SendResult:
         try:

@@ -1,9 +1,14 @@
 """An instructor's private notes on a dossier, and their verdicts on its documents.
 
-Notes live in the `note` table: never sent to the portal, never lost with the cache. Document
-reviews (valid / invalid / missing, with a reason) are audit events of kind `document_review`: a
-verdict on a supporting document is part of the instruction's record, and the audit trail is the
-table that is shared in team mode and survives a cache rebuild. The latest event per document wins.
+Notes live in the `note` table, never lost with the cache. On a profile whose connector keeps notes
+on its portal too (Démarches Simplifiées with a `notes_annotation`), `add_note_for_portal` saves the
+note and, in the same transaction, queues the dossier's notes in the outbox for the portal
+(`outbox.queue_notes`); otherwise notes stay on the workstation.
+
+Document reviews (valid / invalid / missing, with a reason) are audit events of kind
+`document_review`: a verdict on a supporting document is part of the instruction's record, and the
+audit trail is the table that is shared in team mode and survives a cache rebuild. The latest event
+per document wins.
 """
 
 from __future__ import annotations
@@ -15,7 +20,7 @@ from typing import Any
 from sqlalchemy import insert, select
 
 from instructor_tui.domain.checklist import DocumentReview, DocumentVerdict
-from instructor_tui.store import tables
+from instructor_tui.store import outbox, tables
 from instructor_tui.store.audit import append_event
 from instructor_tui.store.engine import Store
 
@@ -34,18 +39,48 @@ class Note:
     text: str
 
 
-def add_note(store: Store, dossier_id: str, author: str, text: str, *, at: datetime | None = None) -> Note:
-    """Keep a private note; raises ValueError for an empty one."""
+def _checked(text: str) -> str:
     text = text.strip()
     if not text:
         raise ValueError("an empty note")
-    text = text[:MAX_NOTE_LENGTH]
+    return text[:MAX_NOTE_LENGTH]
+
+
+def add_note(store: Store, dossier_id: str, author: str, text: str, *, at: datetime | None = None) -> Note:
+    """Keep a private note; raises ValueError for an empty one."""
+    text = _checked(text)
     when = at or datetime.now(UTC)
     with store.write() as conn:
         result = conn.execute(insert(_N).values(dossier_id=dossier_id, at=when, author=author, text=text))
         key = result.inserted_primary_key
     assert key is not None
     return Note(int(key[0]), dossier_id, when, author, text)
+
+
+def add_note_for_portal(
+    store: Store, dossier_id: str, author: str, text: str, *, at: datetime | None = None
+) -> tuple[Note, outbox.NoteDelivery]:
+    """Keep a private note and, in the same transaction, queue every note of the dossier (oldest
+    first, this one last) for the portal. Either both are written or neither; ValueError for an
+    empty note."""
+    text = _checked(text)
+    when = at or datetime.now(UTC)
+    with store.write() as conn:
+        result = conn.execute(insert(_N).values(dossier_id=dossier_id, at=when, author=author, text=text))
+        key = result.inserted_primary_key
+        assert key is not None
+        rows = conn.execute(
+            select(_N.c.at, _N.c.author, _N.c.text).where(_N.c.dossier_id == dossier_id).order_by(_N.c.at, _N.c.id)
+        ).all()
+        delivery = outbox.queue_notes(
+            conn, dossier_id=dossier_id, actor=author, now=when,
+            notes=[outbox.QueuedNote(_aware(row.at), row.author, row.text) for row in rows],
+        )
+    return Note(int(key[0]), dossier_id, when, author, text), delivery
+
+
+def _aware(value: datetime) -> datetime:
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def list_notes(store: Store, dossier_id: str) -> list[Note]:
@@ -102,6 +137,7 @@ __all__ = [
     "REVIEW_EVENT",
     "Note",
     "add_note",
+    "add_note_for_portal",
     "list_notes",
     "load_document_reviews",
     "save_document_review",

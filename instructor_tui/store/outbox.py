@@ -12,6 +12,15 @@ Life of an entry::
 The idempotency key is created once, in `record_decision`, and every send of the entry uses it: a
 resend after a crash or a lost answer is replayed by the portal, never done twice.
 
+Notes for the portal ride the same rows (kind `notes`, `NoteDelivery`): a connector that keeps the
+instructors' private notes on its portal (`portal.connector.RemoteNotes`) gets the dossier's notes
+through the outbox, so that an offline spell or a crash loses nothing. `queue_notes` writes one in
+the transaction that saves the note (`store.notes.add_note_for_portal`); a newer one replaces one of
+the same dossier and actor that was never tried (it holds the same notes and more). They are sent by
+the same sender, in the same order, and follow the same life (pending → sending → sent | failed,
+retries, requeue at start-up) but never block a decision and are not "decisions waiting":
+`list_entries`, `get_entry`, `pending_for` and `cancel_decision` only see decisions.
+
 Synchronous SQLAlchemy: call from thread workers, never from the UI's event loop. Each function is
 one transaction. Audit payloads hold ids, codes, amounts and a digest of the decision, never its
 free text (which can name the applicant); the outbox row keeps the text, since it must be sent.
@@ -37,17 +46,23 @@ from instructor_tui.store.tables import OutboxStatus
 
 __all__ = [
     "ACTIVE_STATUSES",
+    "NOTES_KIND",
     "DecisionAlreadyPending",
+    "NoteDelivery",
     "OutboxEntry",
     "OutboxStatus",
+    "QueuedNote",
     "cancel_decision",
     "claim_due",
     "expedite_retries",
+    "get_note_delivery",
+    "latest_note_delivery",
     "list_entries",
     "mark_conflict",
     "mark_failed",
     "mark_sent",
     "pending_for",
+    "queue_notes",
     "record_decision",
     "requeue_interrupted",
 ]
@@ -56,6 +71,9 @@ _O = tables.outbox_table
 ACTIVE_STATUSES = (OutboxStatus.PENDING, OutboxStatus.SENDING)
 """An entry in one of these states is the dossier's decision in flight: no second one is taken."""
 _ACTOR_KEY = "actor"  # the outbox table has no actor column: the actor rides in the payload
+NOTES_KIND = "notes"
+"""The kind of the rows that carry a dossier's notes to the portal (decisions have their own kinds)."""
+_IS_DECISION = _O.c.kind != NOTES_KIND
 
 
 class DecisionAlreadyPending(Exception):
@@ -89,8 +107,71 @@ class OutboxEntry:
         return self.status is OutboxStatus.PENDING and self.attempts == 0
 
 
+@dataclass(frozen=True, slots=True)
+class QueuedNote:
+    """One note as a notes row carries it (the sender hands it on as a `portal.connector.PortalNote`)."""
+
+    at: datetime
+    author: str
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class NoteDelivery:
+    """The notes of a dossier on their way to the portal (an outbox row of kind `notes`)."""
+
+    id: int
+    dossier_id: str
+    idempotency_key: str
+    notes: tuple[QueuedNote, ...]
+    """Every note of the dossier when the row was written, oldest first."""
+    status: OutboxStatus
+    created_at: datetime
+    not_before: datetime
+    attempts: int
+    last_error: str | None
+    """While it waits or once it failed: a JSON {"message": catalogue template, "params": {…}} (the
+    sender's); `portal.outbox_sender.notes_problem` makes it a sentence."""
+    actor: str
+    sent_at: datetime | None = None
+    response: dict[str, Any] | None = None
+
+
 def _utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def _actor(row: Row[Any]) -> str:
+    return str((row.payload or {}).get(_ACTOR_KEY, ""))
+
+
+def _note_delivery(row: Row[Any]) -> NoteDelivery:
+    notes = []
+    for item in (row.payload or {}).get("notes") or ():
+        try:
+            at = datetime.fromisoformat(str(item["at"]))
+            notes.append(QueuedNote(at if at.tzinfo else at.replace(tzinfo=UTC), str(item.get("author", "")),
+                                    str(item["text"])))
+        except (KeyError, TypeError, ValueError):
+            continue  # a note of another version: the others still go
+    return NoteDelivery(
+        id=row.id,
+        dossier_id=row.dossier_id,
+        idempotency_key=row.idempotency_key,
+        notes=tuple(notes),
+        status=OutboxStatus(row.status),
+        created_at=row.created_at,
+        not_before=row.not_before,
+        attempts=row.attempts,
+        last_error=row.last_error,
+        actor=_actor(row),
+        sent_at=row.sent_at,
+        response=row.response,
+    )
+
+
+def _any_entry(row: Row[Any]) -> OutboxEntry | NoteDelivery:
+    return _note_delivery(row) if row.kind == NOTES_KIND else _entry(row)
 
 
 def _entry(row: Row[Any]) -> OutboxEntry:
@@ -146,7 +227,7 @@ def _lock_dossier(conn: Connection, dossier_id: str) -> None:
 def _active(conn: Connection, dossier_id: str) -> Row[Any] | None:
     return conn.execute(
         select(_O)
-        .where(_O.c.dossier_id == dossier_id, _O.c.status.in_([s.value for s in ACTIVE_STATUSES]))
+        .where(_O.c.dossier_id == dossier_id, _O.c.status.in_([s.value for s in ACTIVE_STATUSES]), _IS_DECISION)
         .order_by(_O.c.id.desc())
         .limit(1)
     ).first()
@@ -211,7 +292,7 @@ def cancel_decision(store: Store, entry_id: int, actor: str, now: datetime | Non
     with store.write() as conn:
         result = conn.execute(
             update(_O)
-            .where(_O.c.id == entry_id, _O.c.status == OutboxStatus.PENDING.value, _O.c.attempts == 0)
+            .where(_O.c.id == entry_id, _O.c.status == OutboxStatus.PENDING.value, _O.c.attempts == 0, _IS_DECISION)
             .values(status=OutboxStatus.CANCELLED.value)
         )
         if result.rowcount != 1:
@@ -229,8 +310,9 @@ def cancel_decision(store: Store, entry_id: int, actor: str, now: datetime | Non
 
 
 def get_entry(store: Store, entry_id: int) -> OutboxEntry | None:
+    """A decision's entry (None for another kind of row)."""
     with store.read() as conn:
-        row = conn.execute(select(_O).where(_O.c.id == entry_id)).first()
+        row = conn.execute(select(_O).where(_O.c.id == entry_id, _IS_DECISION)).first()
     return None if row is None else _entry(row)
 
 
@@ -244,8 +326,9 @@ def pending_for(store: Store, dossier_id: str) -> OutboxEntry | None:
 def list_entries(
     store: Store, statuses: Iterable[OutboxStatus] | None = None, limit: int = 200
 ) -> list[OutboxEntry]:
-    """Entries, newest first, optionally only those in `statuses`."""
-    query = select(_O).order_by(_O.c.id.desc()).limit(limit)
+    """Decisions' entries, newest first, optionally only those in `statuses` (notes on their way to
+    the portal are not decisions: `latest_note_delivery`)."""
+    query = select(_O).where(_IS_DECISION).order_by(_O.c.id.desc()).limit(limit)
     if statuses is not None:
         query = query.where(_O.c.status.in_([OutboxStatus(s).value for s in statuses]))
     with store.read() as conn:
@@ -254,11 +337,11 @@ def list_entries(
 
 def claim_due(
     store: Store, now: datetime | None = None, limit: int = 20, *, actor: str | None = None
-) -> list[OutboxEntry]:
-    """Pending entries whose time has come (oldest first) marked 'sending', attempts + 1, in one
-    transaction. Only entries still pending at the update are returned, so two senders never send the
-    same entry at once. `actor`: only that user's entries (a shared PostgreSQL outbox holds every
-    instructor's, and only their own token may send them)."""
+) -> list[OutboxEntry | NoteDelivery]:
+    """Pending entries whose time has come (oldest first; decisions and notes alike) marked
+    'sending', attempts + 1, in one transaction. Only entries still pending at the update are
+    returned, so two senders never send the same entry at once. `actor`: only that user's entries
+    (a shared PostgreSQL outbox holds every instructor's, and only their own token may send them)."""
     when = now or _utcnow()
     with store.write() as conn:
         due = (
@@ -270,18 +353,17 @@ def claim_due(
         if conn.dialect.name == "postgresql":  # concurrent senders share the work instead of waiting
             due = due.with_for_update(skip_locked=True)
         rows = conn.execute(due).all()
-        claimed: list[OutboxEntry] = []
+        claimed: list[OutboxEntry | NoteDelivery] = []
         for row in rows:
-            entry = _entry(row)
-            if actor is not None and entry.actor != actor:
+            if actor is not None and _actor(row) != actor:
                 continue
             result = conn.execute(
                 update(_O)
-                .where(_O.c.id == entry.id, _O.c.status == OutboxStatus.PENDING.value)
+                .where(_O.c.id == row.id, _O.c.status == OutboxStatus.PENDING.value)
                 .values(status=OutboxStatus.SENDING.value, attempts=_O.c.attempts + 1)
             )
             if result.rowcount == 1:
-                claimed.append(_entry(conn.execute(select(_O).where(_O.c.id == entry.id)).one()))
+                claimed.append(_any_entry(conn.execute(select(_O).where(_O.c.id == row.id)).one()))
             if len(claimed) >= limit:
                 break
     return claimed
@@ -294,8 +376,10 @@ def _finish(
     audit_kind: str | None,
     audit_extra: dict[str, Any],
     now: datetime | None,
-) -> OutboxEntry | None:
-    """Move a 'sending' entry on, with its audit event in the same transaction."""
+) -> OutboxEntry | NoteDelivery | None:
+    """Move a 'sending' entry on, with its audit event in the same transaction. `audit_kind` is a
+    decision's ("decision.sent"); notes are audited as "notes.sent" / "notes.failed" (ids and a count,
+    never their text)."""
     when = now or _utcnow()
     with store.write() as conn:
         result = conn.execute(
@@ -303,18 +387,18 @@ def _finish(
         )
         if result.rowcount != 1:
             return None
-        entry = _entry(conn.execute(select(_O).where(_O.c.id == entry_id)).one())
+        entry = _any_entry(conn.execute(select(_O).where(_O.c.id == entry_id)).one())
         if audit_kind is not None:
-            append_event(
-                conn,
-                actor=entry.actor,
-                kind=audit_kind,
-                dossier_id=entry.dossier_id,
-                payload=_audit_payload(
+            if isinstance(entry, NoteDelivery):
+                kind = audit_kind.replace("decision.", "notes.", 1)
+                payload: dict[str, Any] = {"outbox_id": entry.id, "idempotency_key": entry.idempotency_key,
+                                           "notes": len(entry.notes)}
+            else:
+                kind = audit_kind
+                payload = _audit_payload(
                     entry.id, entry.idempotency_key, entry.decision, entry.dossier_version, **audit_extra
-                ),
-                at=when,
-            )
+                )
+            append_event(conn, actor=entry.actor, kind=kind, dossier_id=entry.dossier_id, payload=payload, at=when)
     return entry
 
 
@@ -354,7 +438,7 @@ def requeue_interrupted(store: Store, *, actor: str | None = None) -> int:
     sending its own right now)."""
     with store.write() as conn:
         rows = conn.execute(select(_O).where(_O.c.status == OutboxStatus.SENDING.value)).all()
-        ids = [row.id for row in rows if actor is None or _entry(row).actor == actor]
+        ids = [row.id for row in rows if actor is None or _actor(row) == actor]
         if not ids:
             return 0
         result = conn.execute(
@@ -373,8 +457,79 @@ def expedite_retries(store: Store, now: datetime | None = None, *, actor: str | 
         rows = conn.execute(
             select(_O).where(_O.c.status == OutboxStatus.PENDING.value, _O.c.attempts > 0, _O.c.not_before > when)
         ).all()
-        ids = [row.id for row in rows if actor is None or _entry(row).actor == actor]
+        ids = [row.id for row in rows if actor is None or _actor(row) == actor]
         if not ids:
             return 0
         result = conn.execute(update(_O).where(_O.c.id.in_(ids)).values(not_before=when))
     return int(result.rowcount or 0)
+
+
+# --- notes on their way to the portal ---------------------------------------------------------------
+
+
+def queue_notes(
+    conn: Connection,
+    *,
+    dossier_id: str,
+    notes: Iterable[QueuedNote],
+    actor: str,
+    dossier_version: str = "",
+    now: datetime | None = None,
+) -> NoteDelivery:
+    """Within the caller's transaction (the one that saved the note): an outbox row that carries
+    `notes` (the dossier's notes, all of them) to the portal, due now, with a new idempotency key.
+    A row of the same dossier and actor still waiting and never tried is cancelled: this one holds
+    its notes and more."""
+    when = now or _utcnow()
+    _lock_dossier(conn, dossier_id)
+    waiting = conn.execute(
+        select(_O.c.id, _O.c.payload).where(
+            _O.c.dossier_id == dossier_id, _O.c.kind == NOTES_KIND, _O.c.status == OutboxStatus.PENDING.value,
+            _O.c.attempts == 0,
+        )
+    ).all()
+    superseded = [row.id for row in waiting if str((row.payload or {}).get(_ACTOR_KEY, "")) == actor]
+    if superseded:
+        conn.execute(update(_O).where(_O.c.id.in_(superseded), _O.c.status == OutboxStatus.PENDING.value,
+                                      _O.c.attempts == 0).values(status=OutboxStatus.CANCELLED.value))
+    payload = {
+        "notes": [{"at": n.at.astimezone(UTC).isoformat(), "author": n.author, "text": n.text}
+                  for n in sorted(notes, key=lambda n: n.at)],
+        _ACTOR_KEY: actor,
+    }
+    entry_id = conn.execute(
+        insert(_O)
+        .values(
+            dossier_id=dossier_id,
+            idempotency_key=str(uuid.uuid4()),
+            kind=NOTES_KIND,
+            payload=payload,
+            dossier_version=dossier_version,
+            created_at=when,
+            not_before=when,
+            status=OutboxStatus.PENDING.value,
+            attempts=0,
+        )
+        .returning(_O.c.id)
+    ).scalar_one()
+    return _note_delivery(conn.execute(select(_O).where(_O.c.id == entry_id)).one())
+
+
+def get_note_delivery(store: Store, entry_id: int) -> NoteDelivery | None:
+    with store.read() as conn:
+        row = conn.execute(select(_O).where(_O.c.id == entry_id, _O.c.kind == NOTES_KIND)).first()
+    return None if row is None else _note_delivery(row)
+
+
+def latest_note_delivery(store: Store, dossier_id: str) -> NoteDelivery | None:
+    """The dossier's most recent notes row that was not replaced by a newer one (None: its notes
+    never went to a portal)."""
+    with store.read() as conn:
+        row = conn.execute(
+            select(_O)
+            .where(_O.c.dossier_id == dossier_id, _O.c.kind == NOTES_KIND,
+                   _O.c.status != OutboxStatus.CANCELLED.value)
+            .order_by(_O.c.id.desc())
+            .limit(1)
+        ).first()
+    return None if row is None else _note_delivery(row)

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import pytest
 
 from instructor_tui.demo.schemes import SCHEMES
-from instructor_tui.domain.amounts import Money, propose_amount
+from instructor_tui.domain.amounts import Money, has_amount_rule, propose_amount
 from instructor_tui.domain.decisions import (
     Decision,
     DecisionKind,
@@ -81,6 +81,7 @@ def test_the_connector_speaks_the_domain_decision():
 
 @pytest.mark.parametrize("decision", [
     Decision.approve(40_000, "Bravo"),
+    Decision.approve(None, "Accordé"),
     Decision.reject("outside_region", "Texte {city} \x1b[31m"),
     Decision.request_documents(["invoice", "tax_notice"], "Merci"),
     Decision.dismiss("Désistement"),
@@ -137,6 +138,40 @@ def test_below_minimum_is_a_warning_and_more_than_proposed_too():
     assert _codes(check_approval(4_000, low, override=False)) == [("below_minimum", Severity.WARNING)]
     mid = propose_amount(BIKE, dossier(fields={"price_cents": 100_000}))  # 400 € under a 500 € cap
     assert _codes(check_approval(45_000, mid, override=False)) == [("amount_above_proposal", Severity.WARNING)]
+
+
+# A scheme without amount rule (a Démarches Simplifiées démarche): no proposal, no cap, no override.
+NO_RULE = replace(BIKE, amount_rule={})
+
+
+def test_a_scheme_without_amount_rule_proposes_nothing_and_has_no_cap():
+    assert has_amount_rule(BIKE) and not has_amount_rule(NO_RULE)
+    proposal = propose_amount(NO_RULE, dossier())
+    assert not proposal.has_rule
+    assert (proposal.amount_cents, proposal.cap_cents, proposal.capped, proposal.below_minimum) == (0, 0, False, False)
+    assert [s.template for s in proposal.steps] == [
+        "No amount rule for this scheme: the amount is typed at approval, or left out"]
+    assert propose_amount(BIKE, dossier()).has_rule
+
+
+@pytest.mark.parametrize("amount", [1, 50_000, 12_345_678])
+def test_without_amount_rule_any_positive_amount_needs_no_override(amount):
+    proposal = propose_amount(NO_RULE, dossier())
+    assert check_approval(amount, proposal, override=False) == []
+    assert check_approval(amount, proposal, override=True) == []
+
+
+def test_without_amount_rule_no_amount_is_fine_and_zero_still_is_not():
+    proposal = propose_amount(NO_RULE, dossier())
+    assert check_approval(None, proposal, override=False) == []
+    assert _codes(check_approval(0, proposal, override=False)) == [("amount_not_positive", Severity.ERROR)]
+    assert Decision.approve(None).amount_cents is None
+
+
+def test_with_an_amount_rule_no_amount_is_refused_and_the_cap_still_holds():
+    proposal = propose_amount(BIKE, dossier())
+    assert _codes(check_approval(None, proposal, override=True)) == [("amount_missing", Severity.ERROR)]
+    assert _codes(check_approval(50_001, proposal, override=False)) == [("amount_above_cap", Severity.ERROR)]
 
 
 # --- texts to the applicant ---------------------------------------------------------------------

@@ -14,6 +14,8 @@ from .standin import INSTANCE, TOKEN, DsStandIn
 SCHEMA = Path(__file__).resolve().parents[2] / ".." / "shared" / "ds" / "schema.graphql"
 ME = ("Instructeur-1", "claire.instructrice@region.fr")
 COLLEAGUE = ("Instructeur-2", "paul.collegue@region.fr")
+NOTES_LABEL = "Notes d'instruction"
+"""The profile's `notes_annotation` in these tests: the démarches' long-text annotation, by its label."""
 
 
 class Sleeps:
@@ -62,6 +64,6 @@ async def connector(ds: DsStandIn, sleeps: Sleeps) -> AsyncIterator[DemarchesSim
     limiter = RequestLimiter(400, clock=sleeps.clock, sleep=sleeps)
     async with DemarchesSimplifieesConnector(
         INSTANCE, demarches=(101, 202), instructor_id=ME[1], token=TOKEN, transport=ds.transport(),
-        retry=policy, limiter=limiter, clock=sleeps.clock,
+        retry=policy, limiter=limiter, clock=sleeps.clock, notes_annotation=NOTES_LABEL,
     ) as opened:
         yield opened

@@ -5,6 +5,14 @@ It answers the connector's named operations over its own little world: démarche
 groups, dossiers with champs, files, messages and traitements; cursor pages ordered by update time
 (`updatedSince` once, then `after`), a deletions feed, file URLs on a storage host that expire after
 an hour of its clock, mutations with their errors returned as data, root errors and 429s on demand.
+
+Private annotations follow DS's `dossierModifierAnnotations` (app/graphql/mutations in DS's public
+repository): the value is a oneOf keyed by the annotation's type (`text`, `textarea`, `checkbox`…);
+an annotation whose id is unknown or whose type does not match the key is skipped without an error;
+an instructor outside the dossier's groupe instructeur gets "L’instructeur n’a pas les droits
+d’accès à ce dossier" as data; a champ id is its descriptor's id; a change of an annotation moves
+the dossier's `dateDerniereModification` (champs touch their dossier) and
+`dateDerniereModificationAnnotations`, not `dateDerniereModificationChamps`.
 """
 
 from __future__ import annotations
@@ -49,6 +57,12 @@ class Record:
     """(filename, content, content type) of the 'Facture' champ."""
     messages: list[dict[str, Any]] = field(default_factory=list)
     traitements: list[dict[str, Any]] = field(default_factory=list)
+    annotations: dict[str, str] = field(default_factory=dict)
+    """Private annotation values by annotation (descriptor) id."""
+    champs_updated: datetime | None = None
+    annotations_updated: datetime | None = None
+    groupe: list[tuple[str, str]] | None = None
+    """The instructors of the dossier's groupe instructeur (None: every instructor of the démarche)."""
 
     @property
     def gid(self) -> str:
@@ -81,6 +95,8 @@ class DsStandIn:
         self.lose_answer_of: set[str] = set()
         """Mutations whose effect is applied but whose answer is a 502 (a lost answer)."""
         self.corrupt_files = False
+        self.annotation_writes: list[tuple[int, str, dict[str, Any]]] = []
+        """(dossier number, annotation id, value input) of every annotation DS changed, in order."""
 
     # --- the world --------------------------------------------------------------------------------
 
@@ -88,18 +104,27 @@ class DsStandIn:
         self.now += timedelta(seconds=seconds)
         return self.now
 
-    def add_demarche(self, number: int, title: str, instructeurs: list[tuple[str, str]]) -> None:
-        self.demarches[number] = {"title": title, "instructeurs": instructeurs}
+    def add_demarche(self, number: int, title: str, instructeurs: list[tuple[str, str]],
+                     annotations: list[tuple[str, str, str]] | None = None) -> None:
+        """`annotations`: (id, label, descriptor __typename) of its private annotations."""
+        self.demarches[number] = {"title": title, "instructeurs": instructeurs,
+                                  "annotations": ANNOTATIONS if annotations is None else annotations}
 
     def add_dossier(self, number: int, demarche: int, **kw: Any) -> Record:
         when = self.tick()
-        record = Record(number, demarche, depot=when, updated=when, **kw)
+        record = Record(number, demarche, depot=when, updated=when, champs_updated=when, annotations_updated=when,
+                        **kw)
         record.traitements.append({"id": f"t{number}-0", "event": "depose", "dateTraitement": iso(when),
                                    "emailAgentTraitant": None, "motivation": None})
         self.dossiers[number] = record
         return record
 
     def touch(self, record: Record) -> None:
+        """The applicant changed the dossier's champs (a new file, a corrected value)."""
+        record.updated = record.champs_updated = self.tick()
+
+    def _bump(self, record: Record) -> None:
+        """A state change, a message: the dossier's modification date moves, not its champs'."""
         record.updated = self.tick()
 
     def delete(self, number: int) -> None:
@@ -175,11 +200,16 @@ class DsStandIn:
              "label": "Facture", "stringValue": ", ".join(f[0] for f in r.files), "updatedAt": iso(r.depot),
              "files": files},
         ]
-        annotations = [{"__typename": "TextChamp", "id": f"a{r.number}-1", "champDescriptorId": "ad-1",
-                        "label": "Note", "stringValue": None, "updatedAt": iso(r.depot)}]
+        annotations = [
+            {"__typename": _CHAMP_TYPES.get(kind, "TextChamp"), "id": aid, "champDescriptorId": aid,
+             "label": label, "stringValue": r.annotations.get(aid), "updatedAt": iso(r.annotations_updated or r.depot)}
+            for aid, label, kind in self.demarches[r.demarche]["annotations"]
+        ]
         return {
             "id": r.gid, "number": r.number, "state": r.state, "dateDepot": iso(r.depot),
             "dateDerniereModification": iso(r.updated),
+            "dateDerniereModificationChamps": iso(r.champs_updated or r.depot),
+            "dateDerniereModificationAnnotations": iso(r.annotations_updated or r.depot),
             "datePassageEnInstruction": iso(r.passage_instruction) if r.passage_instruction else None,
             "dateTraitement": iso(r.traitement) if r.traitement else None,
             "dateDerniereCorrectionEnAttente": iso(r.correction_pending) if r.correction_pending else None,
@@ -226,7 +256,8 @@ class DsStandIn:
                 {"__typename": "TextChampDescriptor", "id": "cd-1", "label": "Modèle du vélo", "required": True},
                 {"__typename": "PieceJustificativeChampDescriptor", "id": "cd-2", "label": "Facture",
                  "required": True},
-            ]},
+            ], "annotationDescriptors": [{"__typename": kind, "id": aid, "label": label}
+                                         for aid, label, kind in d["annotations"]]},
             "groupeInstructeurs": [{"id": "G1", "number": 1, "label": "défaut", "closed": False,
                                     "instructeurs": [{"id": i, "email": e} for i, e in d["instructeurs"]]}],
         }}}
@@ -287,7 +318,7 @@ class DsStandIn:
         if r.state != needs:
             return _payload_error(field_name, f"Le dossier est déjà {_label(r.state)}")
         change(r, who)
-        self.touch(r)
+        self._bump(r)
         self.applied.append(field_name)
         return {"data": {field_name: {"dossier": self.render(r), "errors": None}}}
 
@@ -346,17 +377,53 @@ class DsStandIn:
             message["correction"] = {"reason": v["correction"], "dateResolution": None}
             r.state, r.correction_pending = "en_construction", when
         r.messages.append(message)
-        self.touch(r)
+        self._bump(r)
         self.applied.append("dossierEnvoyerMessage")
         return {"data": {"dossierEnvoyerMessage": {"message": {"id": message["id"], "createdAt": iso(when)},
                                                    "errors": None}}}
 
     def op_DsModifierAnnotations(self, v: dict[str, Any]) -> dict[str, Any]:
+        field_name = "dossierModifierAnnotations"
+        for item in v["annotations"]:
+            if len(item["value"]) != 1:  # AnnotationValueInput is @oneOf: refused before anything runs
+                return {"errors": [{"message": "AnnotationValueInput must include exactly one key"}], "data": None}
         r = self._by_gid(v["dossierId"])
         if r is None:
             return _not_found("Dossier not found")
-        self.applied.append("dossierModifierAnnotations")
-        return {"data": {"dossierModifierAnnotations": {"annotations": [], "errors": None}}}
+        who = self._instructeur(v["instructeurId"], r.demarche)
+        if who is None or (r.groupe is not None and who not in r.groupe):
+            return {"data": {field_name: {"annotations": None, "errors": [
+                {"message": "L’instructeur n’a pas les droits d’accès à ce dossier"}]}}}
+        descriptors = {aid: (label, kind) for aid, label, kind in self.demarches[r.demarche]["annotations"]}
+        changed = []
+        for item in v["annotations"]:
+            found = descriptors.get(item["id"])
+            if found is None:
+                continue  # DS: an unknown annotation is skipped, without an error
+            label, kind = found
+            value = item["value"].get(_VALUE_KEYS.get(kind, ""))
+            if value is None:
+                continue  # DS: a value keyed by another type is skipped, without an error
+            r.annotations[item["id"]] = str(value).lower() if isinstance(value, bool) else str(value)
+            self.annotation_writes.append((r.number, item["id"], dict(item["value"])))
+            changed.append({"id": item["id"], "label": label, "stringValue": r.annotations[item["id"]]})
+        if changed:
+            r.updated = r.annotations_updated = self.tick()
+            self.applied.append(field_name)
+        return {"data": {field_name: {"annotations": changed, "errors": None}}}
+
+
+NOTES = "Q2hhbXAtOTAx"
+"""The id of the démarches' long-text annotation "Notes d'instruction" (DS ids are base64 'Champ-<stable id>')."""
+ANNOTATIONS = [
+    (NOTES, "Notes d'instruction", "TextareaChampDescriptor"),
+    ("Q2hhbXAtOTAy", "Note", "TextChampDescriptor"),
+    ("Q2hhbXAtOTAz", "Dossier prioritaire", "CheckboxChampDescriptor"),
+]
+_CHAMP_TYPES = {"TextChampDescriptor": "TextChamp", "TextareaChampDescriptor": "TextChamp",
+                "CheckboxChampDescriptor": "CheckboxChamp"}
+_VALUE_KEYS = {"TextChampDescriptor": "text", "TextareaChampDescriptor": "textarea",
+               "CheckboxChampDescriptor": "checkbox"}
 
 
 def _label(state: str) -> str:

@@ -4,7 +4,9 @@ The app is built with the DS connector on the stand-in's transport; the store is
 app's own sync runs too). A dossier is opened on the dossier screen, its file downloaded (DS's MD5
 checked, stored under its SHA-256) and previewed; decisions made with the app's keys go out through
 the app's own sender and reach the stand-in as DS mutations; a mutation error returned as data is
-shown to the instructor in DS's words.
+shown to the instructor in DS's words. A démarche has no amount rule: approving takes an amount
+typed freely, or none, without the cap override. A private note goes, through the outbox, to the
+démarche's notes annotation; DS refusing it is said in French and the note stays on the workstation.
 """
 
 from __future__ import annotations
@@ -24,25 +26,34 @@ from instructor_tui.portal.store_sink import StoreSink
 from instructor_tui.portal.sync import SyncEngine
 from instructor_tui.settings import Profile, Settings
 from instructor_tui.store import Store, tables
-from instructor_tui.store.outbox import OutboxStatus, list_entries
+from instructor_tui.store.notes import list_notes
+from instructor_tui.store.outbox import OutboxStatus, latest_note_delivery, list_entries
 from instructor_tui.ui.app import InstructorApp
-from instructor_tui.ui.screens.decision_dialogs import ApproveDialog, RejectDialog
+from instructor_tui.ui.screens.decision_dialogs import ApproveDialog, NoteDialog, RejectDialog
 from instructor_tui.ui.screens.dossier import DossierScreen, Navigation
 from instructor_tui.ui.screens.queue import QueueScreen
 
-from .conftest import ME
-from .standin import INSTANCE, DsStandIn, Fault
+from .conftest import COLLEAGUE, ME, NOTES_LABEL
+from .standin import INSTANCE, NOTES, DsStandIn, Fault
 
 DEMARCHE = 101
 
 
+def ds_profile(notes_annotation: str = NOTES_LABEL) -> Profile:
+    return Profile(connector="demarches-simplifiees", portal_url=INSTANCE, instructor_id=ME[1],
+                   demarches=(101, 202), notes_annotation=notes_annotation)
+
+
 @pytest.fixture
-async def app(ds: DsStandIn, connector: Any, store: Store, tmp_path, monkeypatch) -> InstructorApp:
+def profile() -> Profile:
+    return ds_profile()
+
+
+@pytest.fixture
+async def app(ds: DsStandIn, connector: Any, store: Store, profile: Profile, tmp_path, monkeypatch) -> InstructorApp:
     monkeypatch.setenv("INSTRUCTOR_TUI_HOME", str(tmp_path / "home"))  # the attachment cache goes there
     await SyncEngine(connector, StoreSink(store)).sync()
     schemes = {s.code: s for s in await connector.list_schemes()}
-    profile = Profile(connector="demarches-simplifiees", portal_url=INSTANCE, instructor_id=ME[1],
-                      demarches=(101, 202))
     return InstructorApp(settings=Settings(undo_delay_seconds=0, auto_next=False), profile_name="ds-test",
                          profile=profile, store=store, connector=connector, schemes=schemes)
 
@@ -94,14 +105,16 @@ async def test_open_download_preview_and_approve_reach_the_stand_in(ds, app, sto
                     or "facture-12.pdf" in _status(screen), "the preview")
         assert "facture-12.pdf" in _status(screen)
         await until(pilot, lambda: app.portal_online, "the app's own sync reached the stand-in")
-        # Approve: a, an amount, Enter. DS démarches carry no amount formula (cap 0): the amount
-        # needs the dialog's explicit override (ctrl+o), as any amount above a scheme's cap does.
+        # Approve: a, an amount, Enter. A DS démarche has no amount rule: the dialog says so, takes
+        # the amount as typed, and has no cap to override.
+        assert "Aucune règle de montant" in _text(screen, "#amount")
         await pilot.press("a")
         await until(pilot, lambda: isinstance(app.screen, ApproveDialog), "the approval dialog")
-        await pilot.press(*"400", "ctrl+o", "enter")
-        await pilot.pause()
-        if isinstance(app.screen, ApproveDialog):  # the override asks for a confirmation
-            await pilot.press("enter")
+        dialog = app.screen
+        assert "Aucune règle de montant" in _text(dialog, "#no-rule")
+        assert not dialog.query("#override")
+        assert "approve.override" not in {b.binding.id for b in app.active_bindings.values()}
+        await pilot.press(*"400", "enter")
         await until(pilot, lambda: entry_status(store, "1012") == [OutboxStatus.SENT],
                     f"sent by the app's sender {list_entries(store)} {[o for o, _q, _v in ds.sent][-8:]} {app.screen}")
         [entry] = [e for e in list_entries(store) if e.dossier_id == "1012"]
@@ -140,15 +153,94 @@ async def test_a_mutation_error_returned_as_data_is_shown_in_ds_words(ds, app, s
         await until(pilot, lambda: app.portal_online, "the app's own sync reached the stand-in")
         await pilot.press("a")
         await until(pilot, lambda: isinstance(app.screen, ApproveDialog), "the approval dialog")
-        await pilot.press(*"400", "ctrl+o", "enter")
-        await pilot.pause()
-        if isinstance(app.screen, ApproveDialog):
-            await pilot.press("enter")
+        await pilot.press(*"400", "enter")
         await until(pilot, lambda: "La motivation dépasse 5000 caractères" in notices(app),
                     f"the refusal is shown {list_entries(store)}")
         assert entry_status(store, "1014") == [OutboxStatus.FAILED]
         assert "refus" in notices(app).casefold()  # "Le portail a refusé la demande : …"
     assert ds.dossiers[1014].state != "accepte" and "dossierAccepter" not in ds.applied
+
+
+async def test_approving_without_an_amount_sends_an_acceptance_without_one(ds, app, store) -> None:
+    async with app.run_test(size=(120, 40)) as pilot:
+        await open_dossier(pilot, "1015")
+        await until(pilot, lambda: app.portal_online, "the app's own sync reached the stand-in")
+        await pilot.press("a")
+        await until(pilot, lambda: isinstance(app.screen, ApproveDialog), "the approval dialog")
+        assert "Attribution sans montant" in _text(app.screen, "#problems")
+        await pilot.press("enter")
+        await until(pilot, lambda: entry_status(store, "1015") == [OutboxStatus.SENT],
+                    f"sent by the app's sender {list_entries(store)} {app.screen}")
+        [entry] = [e for e in list_entries(store) if e.dossier_id == "1015"]
+        assert entry.decision.kind is DecisionKind.APPROVE and entry.decision.amount_cents is None
+    assert ds.dossiers[1015].state == "accepte"
+    [accepter] = [v for op, _q, v in ds.sent if op == "DsAccepter"]
+    assert "motivation" not in accepter["input"]
+
+
+async def write_note(pilot: Pilot[Any], text: str) -> None:
+    await pilot.press("N")
+    await until(pilot, lambda: isinstance(pilot.app.screen, NoteDialog), "the note dialog")
+    assert "annotation privée" in _text(pilot.app.screen, "#portal-note")
+    await pilot.press(*text, "ctrl+s")
+
+
+async def test_a_note_goes_to_the_demarche_annotation_through_the_outbox(ds, app, store) -> None:
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_dossier(pilot, "1016")
+        await until(pilot, lambda: app.portal_online, "the app's own sync reached the stand-in")
+        await write_note(pilot, "Appeler le demandeur")
+        await until(pilot, lambda: NOTES in ds.dossiers[1016].annotations,
+                    f"the note reaches DS {latest_note_delivery(store, '1016')}")
+        await until(pilot, lambda: "Notes d'instruction" in _text(screen, "#notes"), "the notes section says so")
+        assert "Portail : les notes sont dans son annotation privée « Notes d'instruction »" in _text(screen, "#notes")
+        delivery = latest_note_delivery(store, "1016")
+        assert delivery is not None and delivery.status is OutboxStatus.SENT
+    [saved] = list_notes(store, "1016")
+    assert saved.text == "Appeler le demandeur" and saved.author == ME[1]
+    assert ds.dossiers[1016].annotations[NOTES].endswith(f"· {ME[1]}]\nAppeler le demandeur")
+    assert [value for n, _a, value in ds.annotation_writes if n == 1016] == [
+        {"textarea": ds.dossiers[1016].annotations[NOTES]}]
+    assert entry_status(store, "1016") == []  # a note is not a decision
+
+
+async def test_a_note_refused_as_data_is_said_in_french_and_kept(ds, app, store) -> None:
+    ds.dossiers[1017].groupe = [COLLEAGUE]  # DS: "L’instructeur n’a pas les droits d’accès à ce dossier"
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_dossier(pilot, "1017")
+        await until(pilot, lambda: app.portal_online, "the app's own sync reached the stand-in")
+        await write_note(pilot, "Pièces complètes")
+        await until(pilot, lambda: "n'ont pas été écrites sur le portail" in notices(app), "the refusal is said")
+        said = notices(app)
+        assert "Le portail a refusé les notes : L’instructeur n’a pas les droits d’accès à ce dossier" in said
+        assert "conservées sur ce poste" in said
+        await until(pilot, lambda: "n'y ont PAS été écrites" in _text(screen, "#notes"), "the notes section")
+        delivery = latest_note_delivery(store, "1017")
+        assert delivery is not None and delivery.status is OutboxStatus.FAILED
+    assert [n.text for n in list_notes(store, "1017")] == ["Pièces complètes"]
+    assert NOTES not in ds.dossiers[1017].annotations
+
+
+@pytest.mark.parametrize("profile", [ds_profile(notes_annotation="")])
+async def test_without_a_notes_annotation_notes_stay_local(ds, app, store) -> None:
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_dossier(pilot, "1018")
+        await until(pilot, lambda: app.portal_online, "the app's own sync reached the stand-in")
+        await pilot.press("N")
+        await until(pilot, lambda: isinstance(app.screen, NoteDialog), "the note dialog")
+        assert not app.screen.query("#portal-note")
+        await pilot.press(*"Note locale", "ctrl+s")
+        await until(pilot, lambda: bool(list_notes(store, "1018")), "the note is saved")
+        await pilot.pause(0.2)
+        assert "Portail" not in _text(screen, "#notes")
+    assert latest_note_delivery(store, "1018") is None
+    assert ds.annotation_writes == []
+
+
+def _text(screen: Any, selector: str) -> str:
+    from textual.widgets import Static
+
+    return "\n".join(str(w.render()) for w in screen.query(selector) if isinstance(w, Static))
 
 
 def _local_path(store: Store, dossier_id: str) -> str | None:

@@ -307,12 +307,6 @@ async def test_a_429_on_a_mutation_is_sent_again_after_retry_after(ds, connector
     assert 3.0 in sleeps.waits and ds.applied == ["dossierBasculeSuivi"]
 
 
-async def test_notes_go_to_private_annotations(ds, connector):
-    await connector.set_annotation("1036", "a1036-1", "Appeler le demandeur")
-    [sent] = [v for op, _q, v in ds.sent if op == "DsModifierAnnotations"]
-    assert sent["input"]["annotations"] == [{"id": "a1036-1", "value": {"text": "Appeler le demandeur"}}]
-
-
 async def test_the_outbox_sender_reaches_the_stand_in(ds, connector, store):
     await SyncEngine(connector, StoreSink(store)).sync(["101"], deletions=False)
     cached = get_dossier(store, "1040")
@@ -366,12 +360,15 @@ def test_the_factory_builds_the_ds_connector_from_a_profile():
     from instructor_tui.portal.factory import PortalConfigError, make_connector
     from instructor_tui.settings import Profile
 
-    profile = Profile(connector="demarches-simplifiees", portal_url="https://ds.test", demarches=(101,),
-                      instructor_id=ME[1])
-    made = make_connector(profile, "tok-SECRET")
+    def profile(**changes):
+        values = {"connector": "demarches-simplifiees", "portal_url": "https://ds.test", "demarches": (101,),
+                  "instructor_id": ME[1], **changes}
+        return Profile(**values)
+
+    made = make_connector(profile(), "tok-SECRET")
     assert isinstance(made, DemarchesSimplifieesConnector) and made.demarches == (101,)
     assert "SECRET" not in repr(made)
     with pytest.raises(PortalConfigError):
-        make_connector(profile.model_copy(update={"instructor_id": ""}), "t")
+        make_connector(profile(instructor_id=""), "t")
     with pytest.raises(PortalConfigError):
-        make_connector(profile.model_copy(update={"portal_url": "http://ds.example.fr"}), "t")
+        make_connector(profile(portal_url="http://ds.example.fr"), "t")

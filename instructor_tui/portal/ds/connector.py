@@ -17,7 +17,10 @@ with backoff and `Retry-After`; URL redaction in httpx's logs) and adds what Gra
 - at most 400 requests a minute by default, client side (`ratelimit`);
 - attachment URLs expire after an hour: they are kept in memory with the time they were read, read
   again from the dossier when older than `URL_TTL` or refused (403/404/410), and the file's MD5
-  (DS's checksum) is checked as it streams.
+  (DS's checksum) is checked as it streams;
+- notes (`RemoteNotes`, when the profile names a `notes_annotation`): the dossier's notes are merged
+  into that private text annotation (`mapping.merge_notes`) with `dossierModifierAnnotations`; the
+  annotation is read first, so notes already there are not written again.
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ import re
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -49,10 +53,14 @@ from instructor_tui.portal.connector import (
     Invalid,
     MalformedResponse,
     MessageReceipt,
+    NotesReceipt,
+    NotesTargetMissing,
     NotFound,
     PortalConnector,
     PortalError,
+    PortalNote,
     RateLimited,
+    RemoteNotes,
     Role,
     StaleVersion,
     Unauthorized,
@@ -133,6 +141,7 @@ class DemarchesSimplifieesConnector:
         limiter: RequestLimiter | None = None,
         clock: Callable[[], float] = time.monotonic,
         max_connections: int = 8,
+        notes_annotation: str = "",
     ) -> None:
         self.retry = retry or RetryPolicy()
         self.limiter = limiter or RequestLimiter(requests_per_minute, sleep=self.retry.sleep)
@@ -155,6 +164,8 @@ class DemarchesSimplifieesConnector:
         self._urls: dict[tuple[str, str], tuple[mapping.FileRef, float]] = {}
         self._me: tuple[str, str] | None = None
         self._demarche_data: dict[int, dict[str, Any]] = {}
+        self.notes_annotation = notes_annotation.strip()
+        """Label or id of the démarches' private text annotation that receives the notes ('' : none)."""
 
     def __repr__(self) -> str:
         return f"<DemarchesSimplifieesConnector {self.http.base_url.host} token=<hidden>>"
@@ -456,7 +467,7 @@ class DemarchesSimplifieesConnector:
         if ds.dossier.state is target_state(decision.kind):
             log.info("decide: already applied on DS, nothing sent")
             return ds.dossier
-        if version and ds.dossier.version != version:
+        if version and ds.dossier.version != version and not _only_annotations_changed(ds, version):
             raise StaleVersion("the dossier changed on DS since it was read", current_version=ds.dossier.version)
         me = await self._instructeur_id()
         base = {"dossierId": ds.graphql_id, "instructeurId": me, "clientMutationId": idempotency_key}
@@ -469,8 +480,11 @@ class DemarchesSimplifieesConnector:
             payload = await self._mutate("DsPasserEnInstruction", "dossierPasserEnInstruction", base)
             ds = self._parse(payload.get("dossier"), "dossierPasserEnInstruction.dossier")
         if decision.kind is DecisionKind.APPROVE:
-            amount = decision.amount_cents or 0
-            motivation = decision.message.strip() or f"Aide accordée : {_french_amount(amount)}."
+            # A démarche has no amount rule: the amount, when the instructor typed one, is said in the
+            # motivation; an approval without amount and without message has no motivation.
+            amount = decision.amount_cents
+            motivation = decision.message.strip() or (
+                f"Aide accordée : {_french_amount(amount)}." if amount else "")
             operation, field = "DsAccepter", "dossierAccepter"
         elif decision.kind is DecisionKind.REJECT:
             motivation = decision.message.strip() or decision.reason
@@ -478,7 +492,10 @@ class DemarchesSimplifieesConnector:
         else:
             motivation = decision.message.strip() or decision.reason
             operation, field = "DsClasserSansSuite", "dossierClasserSansSuite"
-        payload = await self._mutate(operation, field, {**base, "dossierId": ds.graphql_id, "motivation": motivation})
+        variables = {**base, "dossierId": ds.graphql_id}
+        if motivation:
+            variables["motivation"] = motivation
+        payload = await self._mutate(operation, field, variables)
         return self._parse(payload.get("dossier"), f"{field}.dossier").dossier
 
     async def send_message(self, dossier_id: str, text: str, idempotency_key: str) -> MessageReceipt:
@@ -504,14 +521,79 @@ class DemarchesSimplifieesConnector:
                                     where="dossierEnvoyerMessage.message.createdAt") from None
         return MessageReceipt(sent["id"], at)
 
-    async def set_annotation(self, dossier_id: str, annotation_id: str, text: str) -> None:
-        """Write a private annotation (text): the instructors' notes on DS, never shown to the applicant.
-        `annotation_id` is the annotation champ's id on the dossier."""
+    # --- notes (RemoteNotes) ----------------------------------------------------------------------
+
+    @property
+    def remote_notes(self) -> bool:
+        return bool(self.notes_annotation)
+
+    async def _notes_target(self, ds: mapping.DsDossier) -> _NotesTarget:
+        """The dossier's annotation named by `notes_annotation` (its id, else its label), and the key
+        of its value in `dossierModifierAnnotations` (`text` or `textarea`, from the démarche)."""
+        wanted = self.notes_annotation
+        folded = wanted.casefold()
+        found = next((a for a in ds.annotations if a.id == wanted), None) or next(
+            (a for a in ds.annotations if " ".join(a.label.split()).casefold() == folded), None)
+        if found is None:
+            raise NotesTargetMissing("no private annotation of the dossier has the profile's notes_annotation",
+                                     name=wanted)
+        descriptors = mapping.annotation_descriptors(await self._demarche(int(ds.dossier.scheme)))
+        kind = next((t for i, _label, t in descriptors if i == found.id), "")
+        if kind not in _NOTE_VALUE_KEYS:
+            if kind or found.typename != "TextChamp":
+                raise NotesTargetMissing("the notes annotation is not a text annotation", name=wanted)
+            kind = "TextareaChampDescriptor"  # not in the active revision: a long text is likeliest
+        return _NotesTarget(found.id, found.label, _NOTE_VALUE_KEYS[kind], found.value)
+
+    async def write_notes(self, dossier_id: str, notes: Sequence[PortalNote], idempotency_key: str) -> NotesReceipt:
+        """Merge `notes` into the dossier's notes annotation (see `mapping.merge_notes`). The
+        annotation is read first: when every note is in it already (an earlier try whose answer was
+        lost, another workstation), nothing is sent."""
+        if not self.notes_annotation:
+            raise NotesTargetMissing("no notes_annotation in the profile")
         ds = await self._read(dossier_id)
-        await self._mutate("DsModifierAnnotations", "dossierModifierAnnotations", {
+        target = await self._notes_target(ds)
+        text, added = mapping.merge_notes(target.value, notes)
+        if not added:
+            log.info("write_notes: already on DS, nothing sent")
+            return NotesReceipt(0, target.label)
+        payload = await self._mutate("DsModifierAnnotations", "dossierModifierAnnotations", {
             "dossierId": ds.graphql_id, "instructeurId": await self._instructeur_id(),
-            "annotations": [{"id": annotation_id, "value": {"text": text}}],
+            "clientMutationId": idempotency_key,
+            "annotations": [{"id": target.id, "value": {target.value_key: text}}],
         })
+        written = payload.get("annotations")
+        if not isinstance(written, list) or not any(isinstance(a, dict) and a.get("id") == target.id
+                                                    for a in written):
+            # DS skips an annotation whose id or type it does not take, silently: say it here.
+            raise NotesTargetMissing("DS did not change the notes annotation", name=self.notes_annotation)
+        return NotesReceipt(added, target.label)
+
+
+_NOTE_VALUE_KEYS = {"TextChampDescriptor": "text", "TextareaChampDescriptor": "textarea"}
+
+
+@dataclass(frozen=True, slots=True)
+class _NotesTarget:
+    id: str
+    label: str
+    value_key: str
+    value: str
+
+
+def _only_annotations_changed(ds: mapping.DsDossier, version: str) -> bool:
+    """Whether everything a decision rests on is as it was at `version` (a `dateDerniereModification`):
+    DS moves that date when a private annotation changes (the notes, a colleague's), which is no
+    reason to refuse a decision."""
+    if ds.last_substantive_change is None:
+        return False
+    try:
+        seen = datetime.fromisoformat(version)
+    except ValueError:
+        return False
+    if seen.tzinfo is None:
+        return False
+    return ds.last_substantive_change <= seen
 
 
 class _Timeout(Unavailable):
@@ -561,5 +643,9 @@ def _connection(data: dict[str, Any], field: str) -> dict[str, Any]:
 
 def _conforms(connector: DemarchesSimplifieesConnector) -> PortalConnector:
     return connector  # mypy checks here that the class implements the whole protocol
+
+
+def _keeps_notes(connector: DemarchesSimplifieesConnector) -> RemoteNotes:
+    return connector  # and here the optional notes capability
 
 

@@ -39,6 +39,8 @@ fragment DsDossier on Dossier {
   state
   dateDepot
   dateDerniereModification
+  dateDerniereModificationChamps
+  dateDerniereModificationAnnotations
   datePassageEnInstruction
   dateTraitement
   dateDerniereCorrectionEnAttente
@@ -71,6 +73,7 @@ query DsDemarche($demarche: Int!) {
     state
     activeRevision {
       champDescriptors { __typename id label required }
+      annotationDescriptors { __typename id label }
     }
     groupeInstructeurs {
       id
@@ -152,6 +155,10 @@ mutation DsEnvoyerMessage($input: DossierEnvoyerMessageInput!) {
 }
 """
 
+# `dossierModifierAnnotations` (the per-type `dossierModifierAnnotationText` & co. are deprecated in
+# the schema). Its value is a oneOf keyed by the annotation's type (`text` for TextChampDescriptor,
+# `textarea` for TextareaChampDescriptor); DS skips, without an error, an annotation whose id or type
+# does not match, so the connector checks that the annotation it wrote comes back.
 MODIFIER_ANNOTATIONS = """
 mutation DsModifierAnnotations($input: DossierModifierAnnotationsInput!) {
   dossierModifierAnnotations(input: $input) {

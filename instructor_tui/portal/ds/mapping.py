@@ -16,7 +16,10 @@ Choices made here (docs/connectors.md tells instructors and admins):
   empty, the MD5 goes into `checksum` (`checksum_algorithm` "md5"); the attachment cache verifies it
   while streaming (and stores the file under the SHA-256 it computes), as does the connector;
 - messages and `traitements` become the history; the demandeur becomes the applicant (a
-  PersonneMorale with a SIRET is a craftsman).
+  PersonneMorale with a SIRET is a craftsman);
+- the instructors' private notes go to one text annotation of the démarche (`note_block`,
+  `merge_notes`): each note is a block "[dd/mm/yyyy hh:mm UTC · author]" + its text, blocks apart by
+  a blank line, oldest first; a note whose block is already in the annotation is not added again.
 """
 
 from __future__ import annotations
@@ -39,7 +42,7 @@ from instructor_tui.domain.models import (
     Scheme,
 )
 from instructor_tui.domain.states import DossierState
-from instructor_tui.portal.connector import DeletedDossier, MalformedResponse
+from instructor_tui.portal.connector import DeletedDossier, MalformedResponse, PortalNote
 
 T = TypeVar("T")
 ANNOTATION_PREFIX = "[annotation] "
@@ -319,6 +322,16 @@ class SentMessage:
 
 
 @dataclass(frozen=True, slots=True)
+class AnnotationValue:
+    """One private annotation of a dossier as DS gave it."""
+
+    id: str
+    label: str
+    typename: str
+    value: str
+
+
+@dataclass(frozen=True, slots=True)
 class DsDossier:
     """A mapped dossier with what only the connector needs: its GraphQL id, its followers, its files."""
 
@@ -329,6 +342,11 @@ class DsDossier:
     files: tuple[FileRef, ...]
     ds_state: str
     messages: tuple[SentMessage, ...] = ()
+    annotations: tuple[AnnotationValue, ...] = ()
+    last_substantive_change: datetime | None = None
+    """The latest change of anything a decision rests on — champs and files, state, corrections,
+    messages, traitements — but not private annotations (which DS counts in
+    `dateDerniereModification`). None when DS did not say (then any change counts)."""
 
 
 Followers = tuple[tuple[str, str], ...]
@@ -389,7 +407,24 @@ def _dossier(value: Any, assigned: Callable[[tuple[tuple[str, str], ...]], str],
         for i, m in enumerate(d.get("messages") or [])
         if isinstance(m, dict) and not m.get("discardedAt")
     )
-    return DsDossier(dossier, _str(d, "id", where), followers, tuple(files), state_raw, messages)
+    private = tuple(
+        AnnotationValue(
+            _str(a, "id", f"{where}.annotations[{i}]"),
+            _str(a, "label", f"{where}.annotations[{i}]"),
+            _str(a, "__typename", f"{where}.annotations[{i}]", optional=True),
+            _str(a, "stringValue", f"{where}.annotations[{i}]", optional=True),
+        )
+        for i, a in enumerate(annotations)
+        if isinstance(a, dict)
+    )
+    champs_changed = _time(d, "dateDerniereModificationChamps", where, optional=True)
+    substantive = None
+    if champs_changed is not None:
+        stamps = [champs_changed, submitted, correction, _time(d, "datePassageEnInstruction", where, optional=True),
+                  _time(d, "dateTraitement", where, optional=True)]
+        stamps += [m.created_at for m in messages] + [e.at for e in dossier.history]
+        substantive = max(s for s in stamps if s is not None)
+    return DsDossier(dossier, _str(d, "id", where), followers, tuple(files), state_raw, messages, private, substantive)
 
 
 def parse_deleted(value: Any, where: str) -> DeletedDossier:
@@ -446,3 +481,61 @@ def instructeurs(value: Any, where: str = "demarche") -> list[tuple[str, str]]:
         return out
 
     return _entry(parse)
+
+
+def annotation_descriptors(value: Any, where: str = "demarche") -> list[tuple[str, str, str]]:
+    """(id, label, __typename) of the démarche's private annotations (its active revision's)."""
+
+    def parse() -> list[tuple[str, str, str]]:
+        o = _obj(value, where)
+        w = f"{where}.activeRevision.annotationDescriptors"
+        out = []
+        for i, raw in enumerate(_list(_sub(o, "activeRevision").get("annotationDescriptors") or [], w)):
+            desc = _obj(raw, f"{w}[{i}]")
+            out.append((_str(desc, "id", f"{w}[{i}]"), _str(desc, "label", f"{w}[{i}]"),
+                        _str(desc, "__typename", f"{w}[{i}]", optional=True)))
+        return out
+
+    return _entry(parse)
+
+
+# --- notes in a private annotation ----------------------------------------------------------------
+
+NOTES_SEPARATOR = "\n\n"
+
+
+def _normalise(text: str) -> str:
+    return text.replace("\r\n", "\n").replace("\r", "\n").strip()
+
+
+def note_block(note: PortalNote) -> str:
+    """A note as it reads in the annotation: "[01/03/2030 09:05 UTC · author]" then its text.
+    UTC and a fixed format, so that every workstation writes the same note the same way."""
+    at = note.at.astimezone(UTC).strftime("%d/%m/%Y %H:%M")
+    author = " ".join(note.author.split())
+    header = f"[{at} UTC · {author}]" if author else f"[{at} UTC]"
+    return f"{header}\n{_normalise(note.text)}"
+
+
+def merge_notes(current: str, notes: Iterable[PortalNote]) -> tuple[str, int]:
+    """The annotation's text with every note of `notes` in it, and how many were added.
+
+    What the annotation holds already (notes written by other workstations, or typed on DS) is kept
+    as it is; each note whose block is not in it yet is appended, oldest first. A note is there when
+    its block stands in the annotation between blank lines (or at either end), so writing the same
+    notes twice changes nothing (a lost answer, a retry, two workstations)."""
+    text = _normalise(current)
+    added = 0
+    for note in sorted(notes, key=lambda n: n.at):
+        block = note_block(note)
+        if not _normalise(note.text) or _contains(text, block):
+            continue
+        text = f"{text}{NOTES_SEPARATOR}{block}" if text else block
+        added += 1
+    return text, added
+
+
+def _contains(text: str, block: str) -> bool:
+    """`block` is in `text` as whole paragraphs (not as the beginning of a longer note)."""
+    sep = NOTES_SEPARATOR
+    return f"{sep}{block}{sep}" in f"{sep}{text}{sep}"

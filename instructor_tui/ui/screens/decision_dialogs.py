@@ -135,7 +135,11 @@ def problems_text(problems: Sequence[Problem]) -> Text:
 
 
 class ApproveDialog(Dialog[Decision]):
-    """The amount prefilled from the scheme's rule; above the cap only with the override ticked."""
+    """The amount prefilled from the scheme's rule; above the cap only with the override ticked.
+
+    A scheme without amount rule (every Démarches Simplifiées démarche) says so: the amount field
+    starts empty and takes any amount, or none (the approval then carries no amount); there is no
+    cap, so no override either."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+o", "override", N_("Override the cap"), key_display="^o", id="approve.override",
@@ -150,16 +154,26 @@ class ApproveDialog(Dialog[Decision]):
 
     def compose_body(self) -> ComposeResult:
         proposal = self.proposal
-        summary = Text()
-        summary.append(_("Proposed amount: {amount} (cap {cap})").format(
-            amount=format_money(proposal.amount_cents), cap=format_money(proposal.cap_cents)))
-        yield Static(summary)
-        yield Input(cents_to_input(proposal.amount_cents) if proposal.amount_cents > 0 else "",
-                    placeholder=_("Amount in euros"), id="amount", select_on_focus=False)
-        yield MarkedCheckbox(_("Override the cap (explicit, recorded)"), id="override")
+        if not proposal.has_rule:
+            yield Static(Text(_("No amount rule for this scheme: type the amount granted, or leave it empty "
+                                "to approve without an amount. There is no cap to check.")), id="no-rule")
+            yield Input("", placeholder=_("Amount in euros (optional)"), id="amount", select_on_focus=False)
+        else:
+            summary = Text()
+            summary.append(_("Proposed amount: {amount} (cap {cap})").format(
+                amount=format_money(proposal.amount_cents), cap=format_money(proposal.cap_cents)))
+            yield Static(summary)
+            yield Input(cents_to_input(proposal.amount_cents) if proposal.amount_cents > 0 else "",
+                        placeholder=_("Amount in euros"), id="amount", select_on_focus=False)
+            yield MarkedCheckbox(_("Override the cap (explicit, recorded)"), id="override")
         yield Input(placeholder=_("Message to the applicant (optional)"), id="message",
                     max_length=MESSAGE_MAX_LENGTH)
         yield Static(id="problems")
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "override" and not self.proposal.has_rule:
+            return False  # no cap, nothing to override: the key is neither shown nor active
+        return True
 
     def on_mount(self) -> None:
         super().on_mount()
@@ -169,13 +183,23 @@ class ApproveDialog(Dialog[Decision]):
     def _amount(self) -> int | None:
         return parse_amount(self.query_one("#amount", Input).value)
 
+    def _no_amount(self) -> bool:
+        """Nothing typed, for a scheme without amount rule: an approval without an amount."""
+        return not self.proposal.has_rule and not self.query_one("#amount", Input).value.strip()
+
+    def _override(self) -> bool:
+        return self.proposal.has_rule and self.query_one("#override", Checkbox).value
+
     def _check(self) -> list[Problem]:
-        amount = self._amount()
         problems_widget = self.query_one("#problems", Static)
+        if self._no_amount():
+            problems_widget.update(Text(_("Approved without an amount.")))
+            return check_approval(None, self.proposal, override=False)
+        amount = self._amount()
         if amount is None:
             problems_widget.update(Text(_("Type an amount in euros, e.g. 400,00.")))
             return []
-        problems = check_approval(amount, self.proposal, override=self.query_one("#override", Checkbox).value)
+        problems = check_approval(amount, self.proposal, override=self._override())
         problems_widget.update(problems_text(problems))
         return problems
 
@@ -190,12 +214,14 @@ class ApproveDialog(Dialog[Decision]):
         self.action_confirm()
 
     def action_override(self) -> None:
+        if not self.proposal.has_rule:
+            return
         box = self.query_one("#override", Checkbox)
         box.value = not box.value
 
     def action_confirm(self) -> None:
-        amount = self._amount()
-        if amount is None:
+        amount = None if self._no_amount() else self._amount()
+        if amount is None and not self._no_amount():
             self.show_error(_("This is not an amount: type it in euros, e.g. 400,00."))
             return
         problems = self._check()
@@ -411,16 +437,20 @@ class ReasonPrompt(Dialog[str]):
 
 
 class NoteDialog(Dialog[str]):
-    """A private note (never sent to the portal)."""
+    """A private note (never sent to the applicant; to the portal's private annotation where the
+    profile says so: `portal_note` then tells the instructor)."""
 
     hint_text = N_("ctrl+s or F2: save · Esc: cancel")
 
-    def __init__(self, number: str) -> None:
+    def __init__(self, number: str, *, portal_note: str = "") -> None:
         self.title_text = _("Private note — dossier {number}").format(number=clean_line(number, 40))
+        self.portal_note = portal_note
         super().__init__()
 
     def compose_body(self) -> ComposeResult:
         yield Static(Text(_("Only instructors see this note; it is never sent to the applicant."), style="dim"))
+        if self.portal_note:
+            yield Static(Text(self.portal_note, style="dim"), id="portal-note")
         yield TextArea(id="note", soft_wrap=True, show_line_numbers=False, tab_behavior="focus")
 
     def on_mount(self) -> None:

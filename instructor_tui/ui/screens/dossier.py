@@ -11,6 +11,11 @@ confirmation records the decision, its outbox row and audit event in one transac
 waits. The screen follows its entries in the outbox (sent / conflict / failed) and shows a conflict
 with what changed, offering to reopen the dossier as the portal has it now.
 
+Notes (`N`) are saved on the workstation; on a profile whose connector keeps notes on its portal
+too (`portal.factory.keeps_notes_on_portal`: Démarches Simplifiées with a `notes_annotation`) the
+same transaction queues the dossier's notes in the outbox, and the notes section says where they
+are (waiting, written to the portal, or refused and why); the screen follows the row like a decision.
+
 Everything from the applicant or the portal is shown through `Text` objects (dossier_view), never
 markup. Sensitive fields are masked until ctrl+r, and each reveal is an audit event.
 """
@@ -74,7 +79,7 @@ from instructor_tui.ui.widgets import dossier_view as view
 if TYPE_CHECKING:
     from instructor_tui.store.engine import Store
     from instructor_tui.store.notes import Note
-    from instructor_tui.store.outbox import OutboxEntry
+    from instructor_tui.store.outbox import NoteDelivery, OutboxEntry
     from instructor_tui.store.queue import QueueFilter, QueueOrder, QueueRow
 
 PREFETCH_AHEAD = 2
@@ -111,6 +116,8 @@ class Prepared:
     notes: list[Note] = field(default_factory=list)
     pending: OutboxEntry | None = None
     scheme: Scheme | None = None
+    notes_delivery: NoteDelivery | None = None
+    """The dossier's notes on their way to the portal, or written, or refused (None: never sent)."""
 
 
 @dataclass
@@ -156,7 +163,7 @@ def _load_prepared(store: Store, dossier_id: str, row: QueueRow | None, need_sch
     from instructor_tui.store.dossiers import get_dossier
     from instructor_tui.store.household import household_matches
     from instructor_tui.store.notes import list_notes, load_document_reviews
-    from instructor_tui.store.outbox import pending_for
+    from instructor_tui.store.outbox import latest_note_delivery, pending_for
 
     dossier = get_dossier(store, dossier_id)
     if dossier is None:
@@ -174,6 +181,7 @@ def _load_prepared(store: Store, dossier_id: str, row: QueueRow | None, need_sch
         notes=list_notes(store, dossier_id),
         pending=pending_for(store, dossier_id),
         scheme=scheme,
+        notes_delivery=latest_note_delivery(store, dossier_id),
     )
 
 
@@ -239,6 +247,8 @@ class DossierScreen(Screen[str | None]):
         self._prepared: dict[str, Prepared] = {}
         self._session_reviews: dict[str, dict[str, DocumentReview]] = {}
         self._tracked: list[Tracked] = []
+        self._tracked_notes: dict[int, tuple[str, str]] = {}
+        """Notes rows of this session on their way to the portal: id → (dossier id, number)."""
         self._poll_timer: Timer | None = None
         self._claim_task: asyncio.Task[tuple[Dossier | None, bool]] | None = None
         self._claim_for: str | None = None
@@ -408,8 +418,8 @@ class DossierScreen(Screen[str | None]):
             checklist.append(_("Other dossiers of the household: {found}").format(
                 found=view.household_text(self.current.household)), style=styles.dim)
         self.query_one("#checklist", Static).update(checklist)
-        self.query_one("#amount", Static).update(view.amount_text(self.proposal, styles))
-        self.query_one("#notes", Static).update(view.notes_text(self.current.notes, styles))
+        self.query_one("#amount", Static).update(amount_section(self.proposal, styles))
+        self.query_one("#notes", Static).update(self._notes_text(styles))
         self.query_one("#history", Static).update(view.history_text(dossier, styles))
         self.query_one("#calls", DossierCalls).set_dossier(dossier.id)
         self._paint_documents(styles)
@@ -869,21 +879,24 @@ class DossierScreen(Screen[str | None]):
 
     def _poll(self) -> None:
         active = [t for t in self._tracked if t.status == "pending"]
-        if not active:
+        if not active and not self._tracked_notes:
             if self._poll_timer is not None:
                 self._poll_timer.stop()
                 self._poll_timer = None
             self._paint_pending()
             return
         self._paint_pending()
-        self._read_entries([t.entry_id for t in active])
+        self._read_entries([t.entry_id for t in active], list(self._tracked_notes))
 
     @work(thread=True, exit_on_error=False, exclusive=True, group="dossier-poll", description="Follow decisions")
-    def _read_entries(self, ids: list[int]) -> None:
-        from instructor_tui.store.outbox import get_entry
+    def _read_entries(self, ids: list[int], note_ids: list[int]) -> None:
+        from instructor_tui.store.outbox import get_entry, get_note_delivery
 
         entries = [e for e in (get_entry(self.store, entry_id) for entry_id in ids) if e is not None]
+        deliveries = [d for d in (get_note_delivery(self.store, i) for i in note_ids) if d is not None]
         self.app.call_from_thread(self._entries_read, entries)
+        if deliveries:
+            self.app.call_from_thread(self._deliveries_read, deliveries)
 
     def _entries_read(self, entries: list[OutboxEntry]) -> None:
         by_id = {t.entry_id: t for t in self._tracked}
@@ -1102,25 +1115,83 @@ class DossierScreen(Screen[str | None]):
         if self.dossier is None:
             return
         dossier_id = self.dossier.id
-        self.app.push_screen(NoteDialog(self.dossier.number), lambda text: self._note_written(dossier_id, text))
+        portal = _("It is also written to the dossier's private annotation on the portal, which the other "
+                   "instructors see there.") if self.notes_go_to_portal() else ""
+        self.app.push_screen(NoteDialog(self.dossier.number, portal_note=portal),
+                             lambda text: self._note_written(dossier_id, text))
 
     def _note_written(self, dossier_id: str, text: str | None) -> None:
         if text:
             self._add_note(dossier_id, text)
 
+    def notes_go_to_portal(self) -> bool:
+        """Whether a note written here goes to the portal too (never from a read-only session)."""
+        profile = getattr(self.app, "profile", None)
+        if profile is None or getattr(self.app, "read_only", False):
+            return False
+        from instructor_tui.portal.factory import keeps_notes_on_portal
+
+        return keeps_notes_on_portal(profile)
+
     @work(thread=True, exit_on_error=False, group="dossier-note", description="Save a private note")
     def _add_note(self, dossier_id: str, text: str) -> None:
-        from instructor_tui.store.notes import add_note, list_notes
+        from instructor_tui.store.notes import add_note, add_note_for_portal, list_notes
 
-        add_note(self.store, dossier_id, self.actor, text)
+        delivery: NoteDelivery | None = None
+        if self.notes_go_to_portal():
+            _note, delivery = add_note_for_portal(self.store, dossier_id, self.actor, text)
+        else:
+            add_note(self.store, dossier_id, self.actor, text)
         notes = list_notes(self.store, dossier_id)
-        self.app.call_from_thread(self._notes_loaded, dossier_id, notes)
+        self.app.call_from_thread(self._notes_loaded, dossier_id, notes, delivery)
 
-    def _notes_loaded(self, dossier_id: str, notes: list[Note]) -> None:
+    def _notes_loaded(self, dossier_id: str, notes: list[Note], delivery: NoteDelivery | None = None) -> None:
+        if delivery is not None:
+            number = self.dossier.number if self.dossier and self.dossier.id == dossier_id else dossier_id
+            self._tracked_notes[delivery.id] = (dossier_id, number)
+            wake = getattr(self.app, "wake_sender", None)
+            if callable(wake):
+                wake()
+            self._ensure_polling()
         if self.current is not None and self.current.dossier.id == dossier_id:
             self.current.notes = notes
-            self.query_one("#notes", Static).update(view.notes_text(notes, self._styles()))
-            self.notify(_("Note saved."), markup=False, timeout=2)
+            if delivery is not None:
+                self.current.notes_delivery = delivery
+            self.query_one("#notes", Static).update(self._notes_text(self._styles()))
+        self._prepared.pop(dossier_id, None)
+        self.notify(_("Note saved; it is being written to the portal too.") if delivery is not None
+                    else _("Note saved."), markup=False, timeout=2)
+
+    def _notes_text(self, styles: view.Styles) -> Text:
+        """The notes, then where they stand on the portal when they go there."""
+        assert self.current is not None
+        text = view.notes_text(self.current.notes, styles)
+        line = notes_delivery_line(self.current.notes_delivery)
+        if line:
+            text.append("\n")
+            text.append(line, style=styles.dim)
+        return text
+
+    def _deliveries_read(self, deliveries: list[NoteDelivery]) -> None:
+        from instructor_tui.portal.outbox_sender import notes_problem
+
+        for delivery in deliveries:
+            if self.current is not None and self.current.dossier.id == delivery.dossier_id:
+                latest = self.current.notes_delivery
+                if latest is None or latest.id <= delivery.id:
+                    self.current.notes_delivery = delivery
+                    self.query_one("#notes", Static).update(self._notes_text(self._styles()))
+            if delivery.status.value in ("pending", "sending"):
+                continue
+            _dossier_id, number = self._tracked_notes.pop(delivery.id, (delivery.dossier_id, delivery.dossier_id))
+            if delivery.status.value == "sent":
+                self.notify(_("Dossier {number}: notes written to the portal.").format(
+                    number=clean_line(number, 40)), markup=False, timeout=3)
+            elif delivery.status.value == "failed":
+                self.notify(_("Dossier {number}: the notes were not written to the portal: {reason} They are "
+                              "kept on this workstation.").format(number=clean_line(number, 40),
+                                                                  reason=clean_line(notes_problem(delivery), 300)),
+                            title=_("Private notes"), severity="error", timeout=12, markup=False)
 
     def action_reveal(self) -> None:
         if self.dossier is None:
@@ -1180,6 +1251,36 @@ def decision_word(kind: DecisionKind) -> str:
         DecisionKind.REQUEST_DOCUMENTS: N_("request for documents"),
         DecisionKind.DISMISS: N_("closed without follow-up"),
     }[kind])
+
+
+def amount_section(proposal: AmountProposal | None, styles: view.Styles) -> Text:
+    """The proposed amount and its calculation; for a scheme without amount rule, that it has none
+    (rather than a proposal and a cap of 0)."""
+    if proposal is None or proposal.has_rule:
+        return view.amount_text(proposal, styles)
+    return Text(_("No amount rule for this scheme: no proposed amount and no cap; the amount, if any, is "
+                  "typed at approval."), style=styles.dim)
+
+
+def notes_delivery_line(delivery: NoteDelivery | None) -> str:
+    """Where the dossier's notes stand on the portal, in one line ('' when they never went there)."""
+    if delivery is None:
+        return ""
+    from instructor_tui.portal.outbox_sender import notes_problem
+
+    status = delivery.status.value
+    if status == "sent":
+        where = str((delivery.response or {}).get("where") or "")
+        if where:
+            return _("Portal: the notes are in its private annotation “{where}”.").format(where=clean_line(where, 60))
+        return _("Portal: the notes are written there.")
+    if status == "failed":
+        return _("Portal: the notes were NOT written there: {reason} They are kept here; the next note "
+                 "carries them all again.").format(reason=clean_line(notes_problem(delivery), 300))
+    problem = notes_problem(delivery)
+    if problem:
+        return _("Portal: the notes wait to be written there ({reason}).").format(reason=clean_line(problem, 300))
+    return _("Portal: the notes wait to be written there.")
 
 
 def _parse_changes(detail: str | None) -> dict[str, Any]:
