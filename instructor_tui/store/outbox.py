@@ -19,7 +19,9 @@ the transaction that saves the note (`store.notes.add_note_for_portal`); a newer
 the same dossier and actor that was never tried (it holds the same notes and more). They are sent by
 the same sender, in the same order, and follow the same life (pending → sending → sent | failed,
 retries, requeue at start-up) but never block a decision and are not "decisions waiting":
-`list_entries`, `get_entry`, `pending_for` and `cancel_decision` only see decisions.
+`list_entries`, `get_entry`, `pending_for` and `cancel_decision` only see decisions. Once such a row
+is sent, failed or replaced, the notes' text leaves its payload (the `note` table keeps them, and a
+purge of old dossiers must not find them here).
 
 Synchronous SQLAlchemy: call from thread workers, never from the UI's event loop. Each function is
 one transaction. Audit payloads hold ids, codes, amounts and a digest of the decision, never its
@@ -388,6 +390,9 @@ def _finish(
         if result.rowcount != 1:
             return None
         entry = _any_entry(conn.execute(select(_O).where(_O.c.id == entry_id)).one())
+        if isinstance(entry, NoteDelivery) and entry.status in (OutboxStatus.SENT, OutboxStatus.FAILED):
+            conn.execute(update(_O).where(_O.c.id == entry_id).values(payload=_without_text(entry.actor,
+                                                                                         len(entry.notes))))
         if audit_kind is not None:
             if isinstance(entry, NoteDelivery):
                 kind = audit_kind.replace("decision.", "notes.", 1)
@@ -488,10 +493,12 @@ def queue_notes(
             _O.c.attempts == 0,
         )
     ).all()
-    superseded = [row.id for row in waiting if str((row.payload or {}).get(_ACTOR_KEY, "")) == actor]
-    if superseded:
-        conn.execute(update(_O).where(_O.c.id.in_(superseded), _O.c.status == OutboxStatus.PENDING.value,
-                                      _O.c.attempts == 0).values(status=OutboxStatus.CANCELLED.value))
+    superseded = [row for row in waiting if str((row.payload or {}).get(_ACTOR_KEY, "")) == actor]
+    for row in superseded:
+        conn.execute(update(_O).where(_O.c.id == row.id, _O.c.status == OutboxStatus.PENDING.value,
+                                      _O.c.attempts == 0)
+                     .values(status=OutboxStatus.CANCELLED.value,
+                             payload=_without_text(actor, len((row.payload or {}).get("notes") or ()))))
     payload = {
         "notes": [{"at": n.at.astimezone(UTC).isoformat(), "author": n.author, "text": n.text}
                   for n in sorted(notes, key=lambda n: n.at)],
@@ -513,6 +520,11 @@ def queue_notes(
         .returning(_O.c.id)
     ).scalar_one()
     return _note_delivery(conn.execute(select(_O).where(_O.c.id == entry_id)).one())
+
+
+def _without_text(actor: str, count: int) -> dict[str, Any]:
+    """A finished notes row's payload: who and how many, not what."""
+    return {"notes": [], "count": count, _ACTOR_KEY: actor}
 
 
 def get_note_delivery(store: Store, entry_id: int) -> NoteDelivery | None:

@@ -201,6 +201,8 @@ async def test_a_note_is_saved_with_its_outbox_row_and_written_by_the_sender(ds,
     assert sent is not None and sent.status is OutboxStatus.SENT and sent.response["where"] == NOTES_LABEL
     assert ds.dossiers[1050].annotations[NOTES] == note_block(PortalNote(AT, ME[1], "Appeler le demandeur"))
     assert saved.text == "Appeler le demandeur"
+    # Sent: the text leaves the outbox row (the note table keeps it; a purge must not find it there).
+    assert "Appeler" not in str(_payloads(store))
 
 
 async def test_offline_the_notes_wait_and_go_when_ds_is_back(ds, connector, store, sleeps):
@@ -240,6 +242,7 @@ async def test_a_refusal_returned_as_data_fails_for_good_with_a_french_reason(ds
     assert failed is not None and failed.status is OutboxStatus.FAILED
     assert notes_problem(failed) == ("Le portail a refusé les notes : "
                                      "L’instructeur n’a pas les droits d’accès à ce dossier")
+    assert "RAS" not in str(_payloads(store))
     assert [n.text for n in list_notes(store, "1053")] == ["RAS"]  # kept on the workstation
 
 
@@ -248,7 +251,7 @@ async def test_a_second_note_replaces_the_row_never_tried_and_carries_both(store
     add_note(store, "1054", "agent", "Note d'appel", at=AT + timedelta(minutes=1))
     _n2, second = add_note_for_portal(store, "1054", ME[1], "Deux", at=AT + timedelta(minutes=2))
     replaced = get_note_delivery(store, first.id)
-    assert replaced is not None and replaced.status is OutboxStatus.CANCELLED
+    assert replaced is not None and replaced.status is OutboxStatus.CANCELLED and replaced.notes == ()
     assert [n.text for n in second.notes] == ["Un", "Note d'appel", "Deux"]
     latest = latest_note_delivery(store, "1054")
     assert latest is not None and latest.id == second.id
@@ -280,3 +283,12 @@ def _kinds(store):
 
     with store.read() as conn:
         return conn.execute(select(tables.outbox_table.c.kind)).all()
+
+
+def _payloads(store):
+    from sqlalchemy import select
+
+    from instructor_tui.store import tables
+
+    with store.read() as conn:
+        return [row.payload for row in conn.execute(select(tables.outbox_table.c.payload))]
