@@ -8,6 +8,12 @@ renamed to `<sha256>.<ext>`, the SHA-256 computed here (the extension from a sho
 types, never from the file name). No announced checksum, no file. Files are created 0600 and never executed; a
 failed or cancelled download leaves nothing behind. Same content, same file: two dossiers sharing a
 document share one copy.
+
+A portal that announces another checksum than SHA-256 (DS's MD5) names a file the cache cannot find
+by that checksum alone: after a download, a small alias file `<algorithm>-<hex>` holding the SHA-256
+is written in a sibling directory (`<directory>.checksums`, so that the directory itself only ever
+holds files named by their SHA-256), and the file is found again after a restart without being
+downloaded again. An alias that is missing, unreadable or points to no file only costs a download.
 """
 
 from __future__ import annotations
@@ -34,6 +40,9 @@ log = logging.getLogger("instructor_tui.portal.attachments")
 DEFAULT_MAX_BYTES = 200 * 1024 * 1024  # Démarches Simplifiées' own limit per file
 WRITE_CHUNK = 1024 * 1024
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
+ALIASES_SUFFIX = ".checksums"
+"""The alias files (announced checksum → the SHA-256 the file is stored under) are in
+`<directory><ALIASES_SUFFIX>`."""
 DIGEST_SIZES = {"sha256": 32, "md5": 16}
 """The checksum algorithms a portal may announce, and their digest sizes in bytes."""
 # Only these become a file extension (so a viewer recognises the file); anything else gets none.
@@ -111,8 +120,12 @@ class AttachmentCache:
         self.max_bytes = max_bytes
         self._inflight: dict[str, asyncio.Future[Path]] = {}
         self._by_checksum: dict[tuple[str, bytes], str] = {}
-        """Announced checksums other than SHA-256 (DS's MD5) → the SHA-256 computed on download,
-        for this session: the file is found again without downloading it."""
+        """Announced checksums other than SHA-256 (DS's MD5) → the SHA-256 computed on download:
+        the file is found again without downloading it (kept on disk too: `_alias`)."""
+
+    def _alias(self, announced: tuple[str, bytes]) -> Path:
+        aliases = self.directory.with_name(self.directory.name + ALIASES_SUFFIX)
+        return aliases / f"{announced[0]}-{announced[1].hex()}"
 
     def _sha256_of(self, attachment: Attachment) -> str | None:
         announced = announced_checksum(attachment)
@@ -120,7 +133,16 @@ class AttachmentCache:
             return None
         if announced[0] == "sha256":
             return announced[1].hex()
-        return self._by_checksum.get(announced)
+        known = self._by_checksum.get(announced)
+        if known is None:
+            try:
+                text = self._alias(announced).read_text(encoding="ascii").strip()
+            except (OSError, UnicodeDecodeError):
+                return None
+            if not _SHA256.match(text):
+                return None
+            known = self._by_checksum[announced] = text
+        return known
 
     def cached(self, attachment: Attachment) -> Path | None:
         """The local copy of this content, if it was downloaded before (by this or another dossier)."""
@@ -241,6 +263,7 @@ class AttachmentCache:
             await asyncio.to_thread(_finish, handle, temp_path, final)
             if algorithm != "sha256":
                 self._by_checksum[announced] = digest
+                await asyncio.to_thread(_write_alias, self._alias(announced), digest)
             return final
         except BaseException:
             await asyncio.shield(asyncio.to_thread(_discard, handle, temp_path))
@@ -265,6 +288,21 @@ def _finish(handle: IO[bytes], temp: Path, final: Path) -> None:
     os.fsync(handle.fileno())
     handle.close()
     os.replace(temp, final)  # atomic: a reader sees the whole verified file or none
+
+
+def _write_alias(path: Path, sha256: str) -> None:
+    """Best effort: without the alias the file is only downloaded again after a restart."""
+    temp = path.with_name(f".part-{os.urandom(8).hex()}")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o600)
+        with os.fdopen(fd, "w", encoding="ascii") as handle:
+            handle.write(sha256)
+        os.replace(temp, path)
+    except OSError as exc:
+        log.info("checksum alias not written: %s", type(exc).__name__)
+        with contextlib.suppress(OSError):
+            temp.unlink()
 
 
 def _discard(handle: IO[bytes], temp: Path) -> None:
