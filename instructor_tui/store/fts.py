@@ -110,3 +110,4 @@ SQLITE_MATCHES = (
     "SELECT count(*) FROM (SELECT rowid FROM cache.dossier_fts WHERE dossier_fts MATCH :match LIMIT :cap)"
 )
 """How many rows an FTS5 expression matches, counting no further than a limit."""
+SQLITE_MATCHES_ALL = "SELECT count(*) FROM cache.dossier_fts WHERE dossier_fts MATCH :match"

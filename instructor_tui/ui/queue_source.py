@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 class RowSource(Protocol):
     """What the virtual table needs: a count, random access, and keyset steps."""
 
-    def count(self, flt: QueueFilter, cap: int | None = None) -> int: ...
+    def count(self, flt: QueueFilter) -> int: ...
 
     def window(self, flt: QueueFilter, order: QueueOrder, offset: int, limit: int) -> list[QueueRow]: ...
 
@@ -40,11 +40,11 @@ class StoreQueue:
         self.reader = reader
         self._store = store
 
-    def count(self, flt: QueueFilter, cap: int | None = None) -> int:
-        """How many rows the filter lets through; with `cap`, at most `cap` (cheap for broad searches)."""
+    def count(self, flt: QueueFilter) -> int:
+        """How many rows the filter lets through."""
         from instructor_tui.store.queue import count_rows
 
-        return count_rows(self.reader, flt, cap=cap)
+        return count_rows(self.reader, flt)
 
     def window(self, flt: QueueFilter, order: QueueOrder, offset: int, limit: int) -> list[QueueRow]:
         from instructor_tui.store.queue import fetch_window

@@ -29,6 +29,7 @@ def test_the_command_line_reopens_on_the_chosen_profile(monkeypatch) -> None:
     class FakeApp:
         def __init__(self, name: str) -> None:
             self.name = name
+            self.return_code = 0
 
         def run(self) -> object:
             opened.append(self.name)

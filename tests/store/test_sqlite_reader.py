@@ -62,7 +62,6 @@ def test_it_reads_what_the_store_reads(filled):
                QueueFilter(scheme="velo-electrique", min_age_days=30), QueueFilter(states=frozenset())]
     for flt in filters:
         assert count_rows(reader, flt) == count_rows(filled, flt)
-        assert count_rows(reader, flt, cap=7) == count_rows(filled, flt, cap=7)
         assert counts_by_state(reader, flt) == counts_by_state(filled, flt)
         assert counts_by_scheme(reader, flt) == counts_by_scheme(filled, flt)
         for key in SortKey:

@@ -8,7 +8,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import ClassVar
 
-from rich.table import Table
 from rich.text import Text
 from textual.widgets import OptionList
 from textual.widgets.option_list import Option
@@ -22,18 +21,20 @@ ALL = "*"
 OPEN = "open"
 ACTIVE_MARK = "▸ "
 IDLE_MARK = "  "
+DEFAULT_ENTRY_WIDTH = 31
+"""The width of an entry before the side bar is laid out (its CSS width, less the border)."""
 
 
-def _entry(label: str, count: int | None, active: bool) -> Table:
-    grid = Table.grid(expand=True, padding=(0, 1))
-    grid.add_column(ratio=1, no_wrap=True, overflow="ellipsis")
-    grid.add_column(justify="right", no_wrap=True)
-    style = "bold" if active else ""
-    grid.add_row(
-        Text((ACTIVE_MARK if active else IDLE_MARK) + label, style=style),
-        Text(format_number(count) if count is not None else "…", style=style),
-    )
-    return grid
+def _line(label: str, count: int | None, active: bool, width: int) -> Text:
+    """One line: the label, cut with an ellipsis where needed, and the count right-aligned.
+    Plain Text, not a Rich table: the side bar is rebuilt with every query (each search keystroke)."""
+    mark = ACTIVE_MARK if active else IDLE_MARK
+    figure = format_number(count) if count is not None else "…"
+    room = max(width - len(figure) - 1, len(mark) + 1)
+    text = Text(mark + label, style="bold" if active else "", no_wrap=True)
+    text.truncate(room, overflow="ellipsis", pad=True)
+    text.append(" " + figure)
+    return text
 
 
 def states_key(states: frozenset[DossierState] | None) -> str:
@@ -70,20 +71,31 @@ class CountsSidebar(OptionList):
         self.active_state = ALL
         self.active_scheme = ALL
         self.loaded = False
+        self._width = DEFAULT_ENTRY_WIDTH
 
     def on_mount(self) -> None:
         self._rebuild()
 
     def show_counts(self, by_state: Mapping[DossierState, int], by_scheme: Mapping[str, int]) -> None:
-        self.by_state = {DossierState(k): v for k, v in by_state.items()}
-        self.by_scheme = dict(by_scheme)
+        by_state = {DossierState(k): v for k, v in by_state.items()}
+        if self.loaded and (by_state, dict(by_scheme)) == (self.by_state, self.by_scheme):
+            return
+        self.by_state, self.by_scheme = by_state, dict(by_scheme)
         self.loaded = True
         self._rebuild()
 
     def show_active(self, states: frozenset[DossierState] | None, scheme: str | None) -> None:
-        self.active_state = states_key(states)
-        self.active_scheme = scheme or ALL
-        self._rebuild()
+        active = (states_key(states), scheme or ALL)
+        if active != (self.active_state, self.active_scheme):
+            self.active_state, self.active_scheme = active
+            self._rebuild()
+
+    def on_resize(self) -> None:
+        if self._width != self._entry_width():
+            self._rebuild()
+
+    def _entry_width(self) -> int:
+        return self.scrollable_content_region.width or DEFAULT_ENTRY_WIDTH
 
     @property
     def scheme_codes(self) -> list[str]:
@@ -94,6 +106,11 @@ class CountsSidebar(OptionList):
 
     def _rebuild(self) -> None:
         highlighted = self.highlighted_option.id if self.highlighted_option is not None else None
+        self._width = width = self._entry_width()
+
+        def _entry(label: str, count: int | None, active: bool) -> Text:
+            return _line(label, count, active, width)
+
         states_total = sum(self.by_state.values())
         open_total = sum(v for k, v in self.by_state.items() if k in OPEN_STATES)
         options: list[Option | None] = [

@@ -87,8 +87,6 @@ _STATE_CLASS: dict[DossierState, str] = {
 }
 
 
-COUNT_CAP = 2_000
-"""Rows counted exactly before the first rows are painted; beyond, the exact count follows."""
 
 
 def layout_columns(width: int) -> list[tuple[Column, int]]:
@@ -244,17 +242,18 @@ class QueueTable(ScrollView, can_focus=True):
     @work(thread=True, exit_on_error=False, exclusive=True, group="queue-count",
           description="Count the dossiers of the queue")
     def _count_and_load(self, generation: int, flt: QueueFilter, order: QueueOrder, block: int) -> None:
-        # A capped count first: a broad search ("m") matches tens of thousands of rows and counting
-        # them exactly costs more than painting the first ones. The exact count follows.
-        total = self.source.count(flt, cap=COUNT_CAP)
+        # The count, then the rows: both are index reads (a search is counted on its full-text
+        # index alone), a few ms each even when a search matches most of 100,000 dossiers.
+        total = self.source.count(flt)
+        worker = get_current_worker()
+        if worker.is_cancelled:
+            return
         self.post_message(QueueCounted(generation, total))
         block = min(block, max(total - 1, 0) // BLOCK_SIZE)
-        worker = get_current_worker()
-        if total and not worker.is_cancelled:
+        if total:
             rows = self.source.window(flt, order, block * BLOCK_SIZE, BLOCK_SIZE)
-            self.post_message(BlockLoaded(generation, block, rows))
-        if total >= COUNT_CAP and not worker.is_cancelled:
-            self.post_message(QueueCounted(generation, self.source.count(flt)))
+            if not worker.is_cancelled:
+                self.post_message(BlockLoaded(generation, block, rows))
 
     def on_queue_counted(self, message: QueueCounted) -> None:
         if message.generation != self._generation:
