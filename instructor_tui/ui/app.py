@@ -231,6 +231,10 @@ class InstructorApp(PortalWork, CallActions):
 
     async def on_unmount(self) -> None:
         await self.close_portal()
+        from instructor_tui.store.sqlite_reader import SqliteReader
+
+        if isinstance(self.queue.reader, SqliteReader):  # the store itself is its opener's to close
+            self.queue.reader.close()
 
     # -- the queue tells when its first rows are on screen -----------------------------------------
 
