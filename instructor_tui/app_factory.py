@@ -66,6 +66,9 @@ def make_app(
 
     A SQLite store that needs no migration is not opened here: the app reads its first rows with the
     standard library (`quick_reader`) and opens the store in the background (see InstructorApp)."""
+    from instructor_tui.ui import terminal_probe
+
+    terminal_probe.start()  # the terminal answers while the app's modules load
     from instructor_tui.ui.app import InstructorApp
 
     reader = None
@@ -73,7 +76,7 @@ def make_app(
         reader = quick_reader(profile_name, profile)
         if reader is None:
             store = open_profile_store(profile_name, profile)
-    return InstructorApp(
+    app = InstructorApp(
         settings=settings,
         profile_name=profile_name,
         profile=profile,
@@ -84,3 +87,5 @@ def make_app(
         lookup_token=lookup_token and bool(profile.portal_url),
         session_token_note=session_token_note,
     )
+    terminal_probe.wait()  # before the app reads the terminal: see ui.terminal_probe
+    return app

@@ -131,6 +131,9 @@ def resolve_token(profile_name: str, *, ask: bool = True) -> tuple[str | None, s
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    from instructor_tui.ui import terminal_probe
+
+    terminal_probe.start()  # answered while the settings and the app load (see ui.terminal_probe)
     from instructor_tui.app_factory import make_app
     from instructor_tui.ui.app import ProfileSwitch
 

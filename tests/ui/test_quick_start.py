@@ -63,3 +63,24 @@ async def test_a_store_that_fails_to_open_later_ends_the_app_with_its_reason(tmp
             if app.return_code is not None:
                 break
     assert app.return_code == 2
+
+
+def test_the_terminal_is_asked_before_the_app_takes_it(tmp_path):
+    """textual-image queries the terminal when imported; after Textual owns the terminal its answers
+    would be read as keys. make_app returns once it has asked, though the dossier screen that shows
+    previews is not imported yet."""
+    import subprocess
+    import sys
+
+    profile = _profile(tmp_path, count=3)
+    code = (
+        "import sys\n"
+        "from instructor_tui.app_factory import make_app\n"
+        "from instructor_tui.settings import Profile, Settings\n"
+        f"make_app(Settings(), 'local', Profile(database_url={profile.database_url!r}))\n"
+        "from textual_image._terminal import get_cell_size\n"
+        "print('textual_image.renderable' in sys.modules, hasattr(get_cell_size, '_result'),\n"
+        "      'instructor_tui.ui.screens.dossier' in sys.modules, 'sqlalchemy' in sys.modules)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.split() == ["True", "True", "False", "False"]

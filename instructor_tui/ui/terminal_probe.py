@@ -1,0 +1,47 @@
+"""What the terminal can show (images, cell size), asked before the app takes the terminal.
+
+textual-image asks the terminal when it is imported: Sixel support, the Kitty graphics protocol
+(whose query waits up to 0.1 s for an answer that tmux and most terminals never give) and the cell's
+size in pixels. Asked once Textual reads the terminal, the answers would arrive as key presses (a
+stray '?' opened the help screen). The dossier screen, which shows previews, is imported only when
+first opened, so the question is asked here: in a thread started as soon as the command line knows
+it opens the app, overlapping the app's own imports; the app waits for it before taking the terminal.
+
+Only textual-image's renderables are imported in the thread (they need Rich and Pillow, not Textual),
+so the thread never imports a module the main thread may be importing at the same time.
+"""
+
+from __future__ import annotations
+
+import threading
+
+_probe: threading.Thread | None = None
+_lock = threading.Lock()
+WAIT_S = 2.0
+"""Longer than any answer takes; a terminal that never answers costs textual-image's own timeouts."""
+
+
+def start() -> None:
+    """Ask in the background (once per process)."""
+    global _probe
+    with _lock:
+        if _probe is None:
+            _probe = threading.Thread(target=_ask, name="terminal-probe", daemon=True)
+            _probe.start()
+
+
+def wait() -> None:
+    """Return once the terminal has answered (starting the question if nobody did)."""
+    start()
+    assert _probe is not None
+    _probe.join(WAIT_S)
+
+
+def _ask() -> None:
+    try:
+        import textual_image.renderable  # noqa: F401  # Sixel and Kitty queries, at import
+        from textual_image._terminal import get_cell_size  # a private helper: see ui.widgets.attachment_preview
+
+        get_cell_size()
+    except Exception:  # noqa: BLE001  # no answer means no graphics: previews fall back to text cells
+        pass
