@@ -263,3 +263,110 @@ async def test_a_5xx_storm_mid_sync_goes_offline_after_bounded_retries(cache_sto
 
 def test_page_json_is_valid_json():
     json.dumps(DOSSIER)  # the fixture itself must be serialisable, or the MockTransport tests lie
+
+
+# --- the strict decoder of dossier pages (wire.decode_dossier_page) ---------------------------------
+
+
+def _page_bytes(*items: dict, **extra) -> bytes:
+    return json.dumps({"items": list(items), "next_cursor": "c2", "has_more": True, "total": 9,
+                       "resume_cursor": "r1", **extra}, ensure_ascii=False).encode()
+
+
+def _both(body: bytes):
+    """What the strict decoder and the mapping make of one page body."""
+    strict = wire.decode_dossier_page(body)
+    try:
+        mapped = wire.parse_dossier_page(json.loads(body))
+    except MalformedResponse as exc:
+        mapped = exc
+    return strict, mapped
+
+
+def test_the_strict_decoder_gives_exactly_what_the_mapping_gives():
+    decided = _dossier(3, state="approved", decision={"kind": "approve", "amount_cents": 40_000, "x": 1})
+    offset = _dossier(4, submitted_at="2022-04-04T11:21:48.5+02:00", state_changed_at="2022-04-05T09:00:00Z")
+    big = _dossier(5, requested_cents=2 ** 70, fields={"n": [1.5, None, {"k": "\u00e9\x1b[31m"}]})
+    body = _page_bytes(_dossier(1), _dossier(2, assigned_to=""), decided, offset, big)
+    strict, mapped = _both(body)
+    assert strict is not None and strict == mapped
+    assert strict.dossiers[0].attachments[0].sha256 == "ab" * 32  # lower-cased, as the mapping does
+    assert strict.dossiers[2].fields["_decision"] == {"kind": "approve", "amount_cents": 40_000}
+    assert (strict.next_cursor, strict.resume_cursor, strict.has_more, strict.total) == ("c2", "r1", True, 9)
+    empty = json.dumps({"items": [], "next_cursor": "", "resume_cursor": None}).encode()
+    assert _both(empty)[0] == _both(empty)[1]
+
+
+def _null_line2(d):
+    d["applicant"]["address"]["line2"] = None
+
+
+def _no_email(d):
+    del d["applicant"]["email"]
+
+
+def _naive_event(d):
+    d["history"][0]["at"] = "2022-04-04T09:21:48"
+
+
+def _negative_size(d):
+    d["attachments"][0]["size"] = -1
+
+
+def _checksum_member(d):
+    d["attachments"][0].update(checksum="abc", checksum_algorithm="md5")
+
+
+def _negative_size_after_an_upper_case_sha(d):
+    d["attachments"].append({**d["attachments"][0], "id": "second", "size": -5})
+
+
+def _bool_size(d):
+    d["attachments"][0]["size"] = True
+
+
+@pytest.mark.parametrize(
+    "mutate",
+    [
+        lambda d: d.update(assigned_to=None),  # the mapping takes "" for null
+        _null_line2,
+        _no_email,  # optional in the contract, required by the domain type
+        _naive_event,
+        _negative_size,
+        _negative_size_after_an_upper_case_sha,
+        _checksum_member,  # not a v1 member: the mapping ignores it
+        _bool_size,
+        lambda d: d.update(updated_at="2022-05-17T12:32:00"),  # no time zone
+        lambda d: d.update(state="lost"),
+        lambda d: d.update(applicant=None),
+        lambda d: d.update(fields=None),
+    ],
+)
+def test_what_the_strict_decoder_refuses_goes_to_the_mapping(mutate):
+    data = _dossier(1)
+    mutate(data)
+    strict, mapped = _both(_page_bytes(_dossier(0), data))
+    assert strict is None
+    if isinstance(mapped, MalformedResponse):
+        assert mapped.where.startswith("page.items[1]")
+
+
+def test_the_strict_decoder_leaves_non_json_and_odd_numbers_to_the_mapping():
+    for body in (b"not json", b'{"items": [', b"[]", b'{"items": {}}', b'{"items": [], "total": "12"}',
+                 b'{"items": [], "total": true}', b'{"items": [], "next_cursor": 5}',
+                 _page_bytes(_dossier(1)).replace(b'"price_cents": 1235223', b'"price_cents": NaN')):
+        assert wire.decode_dossier_page(body) is None
+
+
+async def test_a_page_the_strict_decoder_refuses_still_syncs_through_the_mapping(cache_store):
+    lenient = _dossier(1)
+    lenient["applicant"]["address"]["line2"] = None
+    lenient["assigned_to"] = None
+    portal = ScriptedPortal(count=2)
+    portal.items[1] = lenient
+    engine, connector = _engine(portal, cache_store)
+    report = await engine.sync()
+    await connector.aclose()
+    assert report.ok and report.upserted == 2
+    stored = get_dossier(cache_store, "id-0001")
+    assert stored is not None and stored.applicant.address.line2 == "" and stored.assigned_to == ""
