@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import Connection, func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -42,8 +42,22 @@ def save_cursor(
 ) -> None:
     """Record a finished pull. A None cursor or updated_since never replaces a stored value (a
     page that brought no new cursor must not send the next sync back to the beginning)."""
+    with store.write() as conn:
+        save_cursor_on(conn, scope, cursor, updated_since, synced_at=synced_at)
+
+
+def save_cursor_on(
+    conn: Connection,
+    scope: str,
+    cursor: str | None,
+    updated_since: datetime | None,
+    *,
+    synced_at: datetime | None = None,
+) -> None:
+    """`save_cursor` inside the caller's write transaction on `conn` (a sync saves a page's cursor
+    in the transaction that stores its dossiers)."""
     now = synced_at or datetime.now(UTC)
-    insert = sqlite_insert if store.dialect == "sqlite" else pg_insert
+    insert = sqlite_insert if conn.dialect.name == "sqlite" else pg_insert
     stmt = insert(_C).values(scope=scope, cursor=cursor, updated_since=updated_since, last_sync_at=now)
     stmt = stmt.on_conflict_do_update(
         index_elements=[_C.c.scope],
@@ -53,8 +67,7 @@ def save_cursor(
             "last_sync_at": stmt.excluded.last_sync_at,
         },
     )
-    with store.write() as conn:
-        conn.execute(stmt)
+    conn.execute(stmt)
 
 
 def last_sync_time(store: Store) -> datetime | None:

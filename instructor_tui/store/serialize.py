@@ -3,14 +3,26 @@
 Explicit per type rather than generic reflection, so that renaming a domain field is a visible
 change here. Values in `Dossier.fields` are JSON-like; dates, datetimes and Decimals there are
 tagged ({"$date": "2022-05-01"}) so they come back as the same types.
+
+A bulk sync writes every dossier's JSON, so `dossier_to_json` has a fast way: msgspec encodes the
+domain dataclasses in C (~6 µs a dossier, against ~35 µs for the dict built here and the json
+encoder). It writes the same members with the same values as `dossier_to_dict` (a test compares
+them, so a renamed domain field still shows here), in the dataclasses' order and with timestamps
+in RFC 3339 (`…Z` for UTC), which `dossier_from_json` reads back to an equal Dossier: the stored
+format is unchanged (the cache's version too). It is taken only where that holds: `fields` of
+plain JSON values (no date or Decimal to tag, no NaN) and time zones in whole minutes (msgspec
+rounds an offset of seconds); anything else goes the thorough way.
 """
 
 from __future__ import annotations
 
 import json
-from datetime import date, datetime
+import math
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
+
+import msgspec
 
 from instructor_tui.domain.models import (
     Address,
@@ -29,12 +41,68 @@ FORMAT = 1
 
 
 def dossier_to_json(dossier: Dossier) -> str:
+    if _fast_encodable(dossier):
+        try:
+            encoded = _FAST_ENCODER.encode(dossier)
+        except (msgspec.EncodeError, TypeError, ValueError, OverflowError):
+            pass
+        else:
+            # v1 attachments keep their JSON (no checksum members, as dossier_to_dict writes them).
+            # Each such attachment encodes to exactly one _NO_CHECKSUM (a `"` inside a string is
+            # escaped); any other occurrence (in `fields`) makes the count differ: the thorough way.
+            plain = sum(1 for a in dossier.attachments if not a.checksum and a.checksum_algorithm == "sha256")
+            parts = encoded.split(_NO_CHECKSUM)
+            if len(parts) == plain + 1:
+                parts[0] = _FAST_PREFIX + parts[0][1:]
+                return b"}".join(parts).decode()
     try:
         # The fast way (a bulk sync serialises every dossier): dates and Decimals in `fields` are
         # tagged by the encoder's `default` hook, without walking every value in Python.
         return _ENCODER.encode(dossier_to_dict(dossier, tag=False))
     except TypeError:  # a key that is not a string, say: tag it the thorough way
         return json.dumps(dossier_to_dict(dossier), ensure_ascii=False, separators=(",", ":"))
+
+
+_FAST_ENCODER = msgspec.json.Encoder()
+_FAST_PREFIX = b'{"format":%d,' % FORMAT
+_NO_CHECKSUM = b',"checksum":"","checksum_algorithm":"sha256"}'
+_MINUTE = timedelta(minutes=1)
+_SCALAR_SET = frozenset((str, int, bool, type(None)))
+_STR = frozenset((str,))
+
+
+def _fast_encodable(d: Dossier) -> bool:
+    """Whether msgspec's encoding of `d` reads back equal (see the module's docstring)."""
+    for at in (d.submitted_at, d.updated_at, d.state_changed_at):
+        if at is not None and at.tzinfo is not UTC and not _whole_minutes(at):
+            return False
+    for event in d.history:
+        if event.at.tzinfo is not UTC and not _whole_minutes(event.at):
+            return False
+    return _plain(d.fields)
+
+
+def _whole_minutes(at: datetime) -> bool:
+    offset = at.utcoffset()
+    return offset is None or not offset % _MINUTE
+
+
+def _plain(value: Any) -> bool:
+    """JSON values that json.loads gives back as they are: no tag needed, no NaN nor infinity.
+    (Containers of plain scalars, the usual case, are checked in C by the set tests.)"""
+    kind = type(value)
+    if kind is dict:
+        if not _STR.issuperset(map(type, value)):
+            return False
+        values = value.values()
+        return _SCALAR_SET.issuperset(map(type, values)) or all(map(_plain, values))
+    if kind is list:
+        return _SCALAR_SET.issuperset(map(type, value)) or all(map(_plain, value))
+    if kind in _SCALAR_SET:
+        return True
+    if kind is float:
+        return math.isfinite(value)
+    return False
 
 
 def dossier_from_json(text: str) -> Dossier:

@@ -4,7 +4,7 @@ from datetime import UTC, datetime, timedelta, timezone
 from sqlalchemy import func, insert, select, update
 from store_factory import full_dossier, make_dossiers
 
-from instructor_tui.domain.models import Attachment
+from instructor_tui.domain.models import Attachment, HistoryEvent
 from instructor_tui.domain.states import DossierState
 from instructor_tui.store import (
     delete_dossiers,
@@ -305,3 +305,115 @@ def test_unchanged_dossiers_are_not_rewritten(store):
     assert all(r.local_path == "/cache/x" for r in _attachments(store, batch[2].id).values())
     upsert_dossiers(store, [dataclasses.replace(batch[2], version='"v9"')])
     assert rewrites() == 2  # the dossier row and its detail; its attachment did not change
+
+
+# --- the bulk path's fast ways (store.serialize's msgspec encoding, store.dossiers._sqlite_row) ----
+
+
+def _json_variants():
+    """Dossiers that take the fast encoding and dossiers that must not."""
+    base = dataclasses.replace(full_dossier(), fields={"price_cents": 1, "vehicle": {"options": ["a", 2, 1.5]}})
+    odd_zone = timezone(timedelta(hours=1, minutes=1, seconds=1))  # msgspec would round it
+    checksum_like = {"x": {"id": "a", "checksum": "", "checksum_algorithm": "sha256"}}
+    return [
+        full_dossier(),  # a date, a datetime and a Decimal in fields: tagged, the thorough way
+        base,
+        dataclasses.replace(base, submitted_at=datetime(2022, 5, 2, 9, 30, tzinfo=odd_zone)),
+        dataclasses.replace(base, updated_at=datetime(2022, 5, 2, 9, 30, 0, 7, tzinfo=timezone(timedelta(hours=-3)))),
+        dataclasses.replace(base, fields=checksum_like),  # looks like an attachment's default members
+        dataclasses.replace(base, fields={"nan": float("nan"), "inf": float("inf")}),
+        dataclasses.replace(base, fields={1: "non-string key"}),
+        dataclasses.replace(base, attachments=(Attachment("a3", "x.pdf", "application/pdf", 1, "", "",
+                                                          checksum="q83v", checksum_algorithm="md5"),)),
+        dataclasses.replace(base, state_changed_at=None, history=()),
+        *make_dossiers(20, seed=7),
+    ]
+
+
+def test_every_dossier_json_reads_back_equal():
+    import math
+
+    for dossier in _json_variants():
+        back = dossier_from_json(dossier_to_json(dossier))
+        if "nan" in dossier.fields:
+            assert math.isnan(back.fields["nan"]) and back.fields["inf"] == float("inf")
+            back = dataclasses.replace(back, fields=dossier.fields)
+        if 1 in dossier.fields:  # JSON keys are strings, whichever way it was written
+            assert back.fields == {"1": "non-string key"}
+            continue
+        assert back == dossier
+
+
+def test_the_fast_json_has_the_members_and_values_of_dossier_to_dict():
+    import json
+
+    from instructor_tui.store.serialize import dossier_to_dict
+
+    def normalised(text: str) -> dict:
+        value = json.loads(text)
+        for holder, key in [(value, "submitted_at"), (value, "updated_at"), (value, "state_changed_at"),
+                            *((h, "at") for h in value["history"])]:
+            holder[key] = holder[key] and datetime.fromisoformat(holder[key])
+        return value
+
+    for dossier in _json_variants()[1:]:
+        if 1 in dossier.fields or "nan" in dossier.fields:
+            continue
+        thorough = json.dumps(dossier_to_dict(dossier), ensure_ascii=False)
+        assert normalised(dossier_to_json(dossier)) == normalised(thorough)
+    v1 = json.loads(dossier_to_json(_json_variants()[1]))
+    assert v1["format"] == 1 and all("checksum" not in a for a in v1["attachments"])  # v1 JSON unchanged
+
+
+def test_the_sqlite_row_is_dossier_values_in_column_order():
+    from instructor_tui.store.dossiers import _ROW_COLUMNS, _sqlite_row, dossier_values, sqlite_datetime
+
+    decided = dataclasses.replace(
+        full_dossier(), state=DossierState.APPROVED, fields={"_decision": {"amount_cents": 12_300}},
+        history=(*full_dossier().history,
+                 HistoryEvent(datetime(2022, 6, 1, 8, 0, tzinfo=timezone(timedelta(hours=2))), "decision",
+                              "i.martin", "", DossierState.IN_REVIEW, DossierState.APPROVED)),
+    )
+    hostile = dataclasses.replace(
+        full_dossier(), number="N\x00-1", assigned_to="a\x00b",
+        applicant=dataclasses.replace(full_dossier().applicant, last_name="Nul\x00Byte\x1b[31m", phone="06 12"),
+    )
+    for dossier in [full_dossier(), decided, hostile, *make_dossiers(30, seed=5)]:
+        values = dossier_values(dossier)
+        expected = tuple(
+            sqlite_datetime(values[c]) if isinstance(values[c], datetime) else values[c] for c in _ROW_COLUMNS
+        )
+        assert _sqlite_row(dossier) == expected
+    assert _sqlite_row(decided)[_ROW_COLUMNS.index("granted_cents")] == 12_300
+
+
+def test_a_writer_commits_its_after_step_with_the_last_batch_only(any_store, monkeypatch):
+    from instructor_tui.store import dossiers
+    from instructor_tui.store.cursors import save_cursor_on
+    from instructor_tui.store.dossiers import dossier_writer
+
+    monkeypatch.setattr(dossiers, "SQLITE_BATCH_SIZE", 4)
+    monkeypatch.setattr(dossiers, "BATCH_SIZE", 4)
+    batch = list(make_dossiers(10))
+
+    def cursor(name):
+        return lambda conn: save_cursor_on(conn, "dossiers:velo", name, None)
+
+    with dossier_writer(any_store) as writer:
+        assert writer.upsert(batch[:6], after=cursor("c1")) == 6
+        assert get_cursor(any_store, "dossiers:velo").cursor == "c1"
+        assert writer.upsert([], after=cursor("c2")) == 0  # no dossier: the step alone
+        assert get_cursor(any_store, "dossiers:velo").cursor == "c2"
+
+        def failing():
+            yield from batch[6:]
+            raise RuntimeError("the portal went away")
+
+        try:
+            writer.upsert(failing(), after=cursor("c3"))
+        except RuntimeError:
+            pass
+        else:
+            raise AssertionError("the error was swallowed")
+    assert get_cursor(any_store, "dossiers:velo").cursor == "c2"  # not moved past what failed
+    assert _count(any_store, tables.dossier_table) == 10  # the whole batch before the failure is kept
