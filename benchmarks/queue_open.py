@@ -230,7 +230,7 @@ def main() -> int:
     print(f"    ratio (b')/(a):                              {real_ratio:7.2f}")
     print(f"(c) search, last keystroke → repainted results:  median {search_median:.0f} ms, "
           f"max {search_max:.0f} ms over {len(latencies)} queries (" + ", ".join(f"{x:.0f}" for x in latencies)
-          + "); includes the 50 ms debounce")
+          + ")")
     print(f"(d) peak RSS of the app process:                 {rss:7.1f} MB")
 
     def verdict(ok: bool) -> str:
