@@ -428,6 +428,7 @@ CATALOG: dict[str, str] = {
     "not sent: no amount can be proposed": "non envoyé : aucun montant ne peut être proposé",
     "not sent: no document is missing": "non envoyé : aucune pièce ne manque",
     "not sent: scheme unknown": "non envoyé : dispositif inconnu",
+    "without an amount (no amount rule)": "sans montant (aucune règle de montant)",
     "other": "autre",
     "passed": "conforme",
     "portal queue": "file du portail",
@@ -525,6 +526,8 @@ CATALOG: dict[str, str] = {
     "No dossier linked yet.": "Aucun dossier lié pour l'instant.",
     "No portal connection: the message is not sent.": "Pas de connexion au portail : le message n'est pas envoyé.",
     "Note added to dossier {number}.": "Note ajoutée au dossier {number}.",
+    "Note added to dossier {number}; it is being written to the portal too.":
+        "Note ajoutée au dossier {number} ; elle est aussi en cours d'écriture sur le portail.",
     "Number": "Numéro",
     "Number not recognised: {problem}": "Numéro non reconnu : {problem}",
     "Number, name, e-mail or dossier no.": "Numéro, nom, e-mail ou n° de dossier",

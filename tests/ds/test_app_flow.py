@@ -7,6 +7,8 @@ the app's own sender and reach the stand-in as DS mutations; a mutation error re
 shown to the instructor in DS's words. A démarche has no amount rule: approving takes an amount
 typed freely, or none, without the cap override. A private note goes, through the outbox, to the
 démarche's notes annotation; DS refusing it is said in French and the note stays on the workstation.
+Approving in bulk plans and sends approvals without amount; a note added from the call panel takes
+the dossier screen's way to the annotation, and is followed by the app even where no dossier screen is.
 """
 
 from __future__ import annotations
@@ -29,6 +31,9 @@ from instructor_tui.store import Store, tables
 from instructor_tui.store.notes import list_notes
 from instructor_tui.store.outbox import OutboxStatus, latest_note_delivery, list_entries
 from instructor_tui.ui.app import InstructorApp
+from instructor_tui.ui.calls import CallPanel
+from instructor_tui.ui.calls.dialogs import CallNoteDialog
+from instructor_tui.ui.screens.bulk import BulkDecisionScreen
 from instructor_tui.ui.screens.decision_dialogs import ApproveDialog, NoteDialog, RejectDialog
 from instructor_tui.ui.screens.dossier import DossierScreen, Navigation
 from instructor_tui.ui.screens.queue import QueueScreen
@@ -253,3 +258,110 @@ def _status(screen: DossierScreen) -> str:
     from textual.widgets import Static
 
     return "\n".join(str(w.render()) for w in screen.query(Static) if w.id and "status" in w.id)
+
+
+# --- bulk approval, and notes from the call panel, on a démarche ----------------------------------
+
+
+async def test_bulk_approval_without_amount_rule_reaches_the_stand_in_without_amount(ds, connector, app, store) -> None:
+    tagged = ["1020", "1021"]
+    for dossier_id in tagged:  # passed in instruction on DS (approval is offered in bulk from in_review)
+        record = ds.dossiers[int(dossier_id)]
+        ds._traite(record, ME, "en_instruction", "passe_en_instruction", None)
+        record.passage_instruction = record.traitement
+        record.followers.append(ME)
+        ds.touch(record)
+    assert (await SyncEngine(connector, StoreSink(store)).sync()).ok
+    async with app.run_test(size=(120, 40)) as pilot:
+        await until(pilot, lambda: isinstance(app.screen, QueueScreen), "the queue")
+        await until(pilot, lambda: app.portal_online, "the app's own sync reached the stand-in")
+        bulk = BulkDecisionScreen(tagged)
+        app.push_screen(bulk)
+        await until(pilot, lambda: bool(bulk.dossiers), "the tagged dossiers")
+        assert DecisionKind.APPROVE in bulk.allowed
+        await pilot.press("a")
+        await until(pilot, lambda: bool(bulk.planned), "the plan")
+        assert [p.decision.amount_cents for p in bulk.planned if p.decision] == [None, None]
+        preview = "\n".join(str(row) for row in _table_rows(bulk))
+        assert preview.count("sans montant (aucune règle de montant)") == 2
+        assert "non envoyé" not in preview
+        await pilot.press("ctrl+s")
+        await until(pilot, lambda: all(entry_status(store, i) == [OutboxStatus.SENT] for i in tagged),
+                    f"sent by the app's sender {list_entries(store)} {app.screen}")
+        entries = [e for e in list_entries(store) if e.dossier_id in tagged]
+        assert all(e.decision.kind is DecisionKind.APPROVE and e.decision.amount_cents is None for e in entries)
+    assert [ds.dossiers[int(i)].state for i in tagged] == ["accepte", "accepte"]
+    accepters = [v for op, _q, v in ds.sent if op == "DsAccepter"]
+    assert len(accepters) == 2 and all("motivation" not in v["input"] for v in accepters)
+
+
+async def open_call_note(pilot: Pilot[Any]) -> None:
+    """ctrl+t opens the call panel, ctrl+o links the dossier under it, ctrl+n opens the note dialog."""
+    app = pilot.app
+    await pilot.press("ctrl+t")
+    await until(pilot, lambda: bool(app.screen.query(CallPanel)), "the call panel")
+    await pilot.press("ctrl+o")
+    await until(pilot, lambda: bool(app.call_draft is not None and app.call_draft.linked), "the dossier linked")
+    await pilot.press("ctrl+n")
+    await until(pilot, lambda: isinstance(app.screen, CallNoteDialog), "the call's note dialog")
+
+
+async def test_a_note_from_the_call_panel_goes_to_the_demarche_annotation(ds, app, store) -> None:
+    async with app.run_test(size=(120, 40)) as pilot:
+        await open_dossier(pilot, "1022")
+        await until(pilot, lambda: app.portal_online, "the app's own sync reached the stand-in")
+        await open_call_note(pilot)
+        assert "annotation privée" in _text(app.screen, "#portal-note")
+        await pilot.press(*"Rappelé, pièces reçues", "ctrl+s")
+        await until(pilot, lambda: NOTES in ds.dossiers[1022].annotations,
+                    f"the note reaches DS {latest_note_delivery(store, '1022')}")
+        await until(pilot, lambda: "Dossier 1022 : notes écrites sur le portail." in notices(app), "said so")
+        assert "Note ajoutée au dossier 1022 ; elle est aussi en cours d'écriture sur le portail." in notices(app)
+        delivery = latest_note_delivery(store, "1022")
+        assert delivery is not None and delivery.status is OutboxStatus.SENT
+    [saved] = list_notes(store, "1022")
+    assert saved.text == "Rappelé, pièces reçues" and saved.author == ME[1]
+    assert ds.dossiers[1022].annotations[NOTES].endswith(f"· {ME[1]}]\nRappelé, pièces reçues")
+    assert entry_status(store, "1022") == []  # a note is not a decision
+
+
+async def test_a_note_from_the_call_panel_refused_by_ds_is_said_and_kept(ds, app, store) -> None:
+    async with app.run_test(size=(120, 40)) as pilot:
+        await until(pilot, lambda: isinstance(app.screen, QueueScreen), "the queue")
+        await until(pilot, lambda: app.portal_online, "the app's own sync reached the stand-in")
+        queue = app.screen
+        assert isinstance(queue, QueueScreen)
+        await until(pilot, lambda: queue.table.cursor_dossier is not None, "a row under the cursor")
+        row = queue.table.cursor_dossier
+        assert row is not None
+        ds.dossiers[int(row.id)].groupe = [COLLEAGUE]  # DS: "L’instructeur n’a pas les droits d’accès…"
+        await open_call_note(pilot)  # on the queue: ctrl+o links the row under the cursor
+        await pilot.press(*"Demandeur injoignable", "ctrl+s")
+        await until(pilot, lambda: "n'ont pas été écrites sur le portail" in notices(app), "the refusal is said")
+        assert "L’instructeur n’a pas les droits d’accès à ce dossier" in notices(app)
+        assert app.screen.query(CallPanel)  # the call goes on
+        delivery = latest_note_delivery(store, row.id)
+        assert delivery is not None and delivery.status is OutboxStatus.FAILED
+    assert [n.text for n in list_notes(store, row.id)] == ["Demandeur injoignable"]
+    assert NOTES not in ds.dossiers[int(row.id)].annotations
+
+
+@pytest.mark.parametrize("profile", [ds_profile(notes_annotation="")])
+async def test_without_a_notes_annotation_call_notes_stay_local(ds, app, store) -> None:
+    async with app.run_test(size=(120, 40)) as pilot:
+        await open_dossier(pilot, "1023")
+        await until(pilot, lambda: app.portal_online, "the app's own sync reached the stand-in")
+        await open_call_note(pilot)
+        assert not app.screen.query("#portal-note")
+        await pilot.press(*"Note locale", "ctrl+s")
+        await until(pilot, lambda: "Note ajoutée au dossier 1023." in notices(app), "the note is saved")
+    assert [n.text for n in list_notes(store, "1023")] == ["Note locale"]
+    assert latest_note_delivery(store, "1023") is None
+    assert ds.annotation_writes == []
+
+
+def _table_rows(screen: Any) -> list[str]:
+    from textual.widgets import DataTable
+
+    table = screen.query_one(DataTable)
+    return [" | ".join(str(cell) for cell in table.get_row_at(i)) for i in range(table.row_count)]

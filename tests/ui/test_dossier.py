@@ -83,6 +83,21 @@ def test_bulk_plan_gives_each_dossier_its_own_decision() -> None:
     assert documents[0].decision is not None and "invoice" not in documents[0].decision.documents
 
 
+def test_bulk_approval_without_amount_rule_plans_an_approval_without_amount() -> None:
+    schemes = _schemes()
+    dossiers = list(small_dossiers(6))
+    free = dataclasses.replace(schemes[dossiers[3].scheme], amount_rule={})  # a DS démarche: no rule
+    no_price = dossiers[3]  # its request has no price: with the rule, nothing can be proposed
+    planned = plan(DecisionKind.APPROVE, [no_price], {**schemes, no_price.scheme: free}, me="i.martin")
+    [item] = planned
+    assert item.decision is not None and item.decision.kind is DecisionKind.APPROVE
+    assert item.decision.amount_cents is None
+    assert item.detail == "sans montant (aucune règle de montant)"
+    # The same dossier under its scheme's rule is still not sent, as before.
+    [ruled] = plan(DecisionKind.APPROVE, [no_price], schemes, me="i.martin")
+    assert ruled.decision is None and ruled.detail == "non envoyé : aucun montant ne peut être proposé"
+
+
 def test_notes_and_document_reviews_are_kept(store: Store) -> None:
     add_note(store, "d1", "i.martin", "Rappeler le matin")
     add_note(store, "d2", "i.martin", "autre")

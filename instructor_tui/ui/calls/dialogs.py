@@ -169,10 +169,19 @@ class _TextForDossier(CallDialog[Written]):
 
 
 class CallNoteDialog(_TextForDossier):
-    def __init__(self, linked: list[LinkedDossier], dossier_id: str, text: str) -> None:
+    """A private note on a linked dossier; `portal_note` says that it goes to the portal's private
+    annotation too, where the profile says so (as the dossier screen's note dialog does)."""
+
+    def __init__(self, linked: list[LinkedDossier], dossier_id: str, text: str, *, portal_note: str = "") -> None:
         self.title_text = _("Private note on the dossier (from the call)")
         self.placeholder = _("What the instructor should know")
+        self.portal_note = portal_note
         super().__init__(linked, dossier_id, text)
+
+    def compose_body(self) -> ComposeResult:
+        yield from super().compose_body()
+        if self.portal_note:
+            yield Static(Text(self.portal_note, style="dim"), id="portal-note")
 
     def empty_error(self) -> str:
         return _("The note is empty.")

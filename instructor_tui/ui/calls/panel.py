@@ -66,6 +66,7 @@ if TYPE_CHECKING:
     from instructor_tui.domain.models import Dossier, Scheme
     from instructor_tui.store.calls import CallerMatch, Identification
     from instructor_tui.store.engine import Store
+    from instructor_tui.store.outbox import NoteDelivery
     from instructor_tui.store.queue import QueueRow
 
 IDENTIFY_DEBOUNCE_S = 0.25
@@ -737,7 +738,9 @@ class CallPanel(Vertical):
         if not linked:
             self.notify(_("Link a dossier to the call first."), severity="warning", markup=False)
             return
-        dialog = CallNoteDialog(linked, linked[0].id, self.draft.note_text)
+        from instructor_tui.ui.notes import portal_hint
+
+        dialog = CallNoteDialog(linked, linked[0].id, self.draft.note_text, portal_note=portal_hint(self.app))
         self.app.push_screen(dialog, self._note_written)
 
     def _note_written(self, written: Written | None) -> None:
@@ -749,17 +752,26 @@ class CallPanel(Vertical):
 
     @work(thread=True, exit_on_error=False, group="call-note", description="Add a note to a dossier")
     def _write_note(self, dossier_id: str, text: str) -> None:
-        from instructor_tui.store.notes import add_note
+        # The dossier screen's way (ui.notes.save_note): on a profile that keeps notes on its
+        # portal, the note and its outbox row in one transaction, for the app's sender.
+        from instructor_tui.ui.notes import save_note
 
-        add_note(self.store, dossier_id, self.agent, text)
-        self.app.call_from_thread(self._note_added, dossier_id, text)
+        _note, delivery = save_note(self.app, self.store, dossier_id, self.agent, text)
+        self.app.call_from_thread(self._note_added, dossier_id, text, delivery)
 
-    def _note_added(self, dossier_id: str, text: str) -> None:
+    def _note_added(self, dossier_id: str, text: str, delivery: NoteDelivery | None = None) -> None:
         if self.draft.note_text == text:
             self.draft.note_text = ""
         linked = self.draft.linked.get(dossier_id)
         number = linked.number if linked else dossier_id
-        self.app.notify(_("Note added to dossier {number}.").format(number=clean_line(number, 40)), markup=False)
+        if delivery is None:
+            self.app.notify(_("Note added to dossier {number}.").format(number=clean_line(number, 40)), markup=False)
+            return
+        from instructor_tui.ui.notes import follow_delivery
+
+        self.app.notify(_("Note added to dossier {number}; it is being written to the portal too.").format(
+            number=clean_line(number, 40)), markup=False)
+        follow_delivery(self.app, delivery, number)  # the app follows it: the panel may close first
 
     def action_message(self) -> None:
         linked = self._linked_list()

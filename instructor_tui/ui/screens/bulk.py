@@ -2,9 +2,12 @@
 
 Only the decisions valid for every tagged state are offered (`common_decisions`). Each dossier gets
 its own decision: an approval its own proposed amount, a request for documents its own missing
-documents. A dossier for which the decision cannot be built (no amount, nothing missing, unknown
-scheme) is listed as not sent, with why. Confirming records one outbox entry per dossier (each with
-its own idempotency key and audit event), after claiming it on the portal.
+documents. A dossier whose scheme has no amount rule (every Démarches Simplifiées démarche) is
+approved without an amount, as the approval dialog does when its amount is left empty, and the
+preview says so. A dossier for which the decision cannot be built (no amount can be proposed by the
+scheme's rule, nothing missing, unknown scheme) is listed as not sent, with why. Confirming records
+one outbox entry per dossier (each with its own idempotency key and audit event), after claiming it
+on the portal.
 """
 
 from __future__ import annotations
@@ -84,6 +87,10 @@ def plan(
                 planned.append(PlannedDecision(dossier, None, _("not sent: scheme unknown")))
                 continue
             proposal = propose_amount(scheme, dossier)
+            if not proposal.has_rule:  # as the approval dialog left empty: an approval without amount
+                planned.append(PlannedDecision(dossier, Decision.approve(None),
+                                               _("without an amount (no amount rule)")))
+                continue
             if proposal.amount_cents <= 0:
                 planned.append(PlannedDecision(dossier, None, _("not sent: no amount can be proposed")))
                 continue

@@ -13,8 +13,9 @@ with what changed, offering to reopen the dossier as the portal has it now.
 
 Notes (`N`) are saved on the workstation; on a profile whose connector keeps notes on its portal
 too (`portal.factory.keeps_notes_on_portal`: Démarches Simplifiées with a `notes_annotation`) the
-same transaction queues the dossier's notes in the outbox, and the notes section says where they
-are (waiting, written to the portal, or refused and why); the screen follows the row like a decision.
+same transaction queues the dossier's notes in the outbox (`ui.notes.save_note`, which the call
+panel's notes use too), and the notes section says where they are (waiting, written to the portal,
+or refused and why); the screen follows the row like a decision.
 
 Everything from the applicant or the portal is shown through `Text` objects (dossier_view), never
 markup. Sensitive fields are masked until ctrl+r, and each reveal is an audit event.
@@ -1114,34 +1115,22 @@ class DossierScreen(Screen[str | None]):
     def action_note(self) -> None:
         if self.dossier is None:
             return
+        from instructor_tui.ui.notes import portal_hint
+
         dossier_id = self.dossier.id
-        portal = _("It is also written to the dossier's private annotation on the portal, which the other "
-                   "instructors see there.") if self.notes_go_to_portal() else ""
-        self.app.push_screen(NoteDialog(self.dossier.number, portal_note=portal),
+        self.app.push_screen(NoteDialog(self.dossier.number, portal_note=portal_hint(self.app)),
                              lambda text: self._note_written(dossier_id, text))
 
     def _note_written(self, dossier_id: str, text: str | None) -> None:
         if text:
             self._add_note(dossier_id, text)
 
-    def notes_go_to_portal(self) -> bool:
-        """Whether a note written here goes to the portal too (never from a read-only session)."""
-        profile = getattr(self.app, "profile", None)
-        if profile is None or getattr(self.app, "read_only", False):
-            return False
-        from instructor_tui.portal.factory import keeps_notes_on_portal
-
-        return keeps_notes_on_portal(profile)
-
     @work(thread=True, exit_on_error=False, group="dossier-note", description="Save a private note")
     def _add_note(self, dossier_id: str, text: str) -> None:
-        from instructor_tui.store.notes import add_note, add_note_for_portal, list_notes
+        from instructor_tui.store.notes import list_notes
+        from instructor_tui.ui.notes import save_note
 
-        delivery: NoteDelivery | None = None
-        if self.notes_go_to_portal():
-            _note, delivery = add_note_for_portal(self.store, dossier_id, self.actor, text)
-        else:
-            add_note(self.store, dossier_id, self.actor, text)
+        _note, delivery = save_note(self.app, self.store, dossier_id, self.actor, text)
         notes = list_notes(self.store, dossier_id)
         self.app.call_from_thread(self._notes_loaded, dossier_id, notes, delivery)
 
@@ -1173,7 +1162,7 @@ class DossierScreen(Screen[str | None]):
         return text
 
     def _deliveries_read(self, deliveries: list[NoteDelivery]) -> None:
-        from instructor_tui.portal.outbox_sender import notes_problem
+        from instructor_tui.ui.notes import notify_delivery
 
         for delivery in deliveries:
             if self.current is not None and self.current.dossier.id == delivery.dossier_id:
@@ -1184,14 +1173,7 @@ class DossierScreen(Screen[str | None]):
             if delivery.status.value in ("pending", "sending"):
                 continue
             _dossier_id, number = self._tracked_notes.pop(delivery.id, (delivery.dossier_id, delivery.dossier_id))
-            if delivery.status.value == "sent":
-                self.notify(_("Dossier {number}: notes written to the portal.").format(
-                    number=clean_line(number, 40)), markup=False, timeout=3)
-            elif delivery.status.value == "failed":
-                self.notify(_("Dossier {number}: the notes were not written to the portal: {reason} They are "
-                              "kept on this workstation.").format(number=clean_line(number, 40),
-                                                                  reason=clean_line(notes_problem(delivery), 300)),
-                            title=_("Private notes"), severity="error", timeout=12, markup=False)
+            notify_delivery(self, delivery, number)
 
     def action_reveal(self) -> None:
         if self.dossier is None:
