@@ -13,6 +13,7 @@ so the thread never imports a module the main thread may be importing at the sam
 
 from __future__ import annotations
 
+import logging
 import threading
 
 _probe: threading.Thread | None = None
@@ -38,6 +39,9 @@ def wait() -> None:
 
 
 def _ask() -> None:
+    # textual-image logs a warning with a traceback when the terminal does not answer the cell-size
+    # query; without a handler, Python would print it on the terminal the app is about to take.
+    logging.getLogger("textual_image").addHandler(logging.NullHandler())
     try:
         import textual_image.renderable  # noqa: F401  # Sixel and Kitty queries, at import
         from textual_image._terminal import get_cell_size  # a private helper: see ui.widgets.attachment_preview
