@@ -1,8 +1,10 @@
 """The sync engine's and the attachment cache's way into the store, through the store's public API.
 
-Cursor scopes in the store are "dossiers:<scheme>" and "deletions". A page's dossiers are written
-before its cursor (two short transactions, as `store.dossiers` keeps transactions short for the
-sake of decisions written meanwhile): a crash between the two re-fetches one page, harmlessly.
+Cursor scopes in the store are "dossiers:<scheme>" and "deletions". A batch of pages is written
+with the cursor of each scope's last page in the transaction of its last dossiers (`store.dossiers`
+keeps transactions short for the sake of decisions written meanwhile): stopped anywhere, the cache
+holds whole batches and the cursors that follow them. During a pull (`bulk_pull`) every batch goes
+through one connection (store.dossiers.DossierWriter), which keeps its bulk settings.
 """
 
 from __future__ import annotations
@@ -12,13 +14,14 @@ from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 
-from sqlalchemy import update
+from sqlalchemy import Connection, update
 
 from instructor_tui.domain.models import Scheme
 from instructor_tui.portal.connector import DeletedDossier
 from instructor_tui.portal.sync import CursorState, PageWrite
-from instructor_tui.store import Store, delete_dossiers, get_cursor, save_cursor, tables, upsert_dossiers
-from instructor_tui.store.dossiers import first_fill
+from instructor_tui.store import Store, delete_dossiers, get_cursor, save_cursor, tables
+from instructor_tui.store.cursors import save_cursor_on
+from instructor_tui.store.dossiers import DossierWriter, dossier_writer, first_fill
 
 DOSSIERS_PREFIX = "dossiers:"
 
@@ -34,6 +37,7 @@ class StoreSink:
     def __init__(self, store: Store) -> None:
         self.store = store
         self.schemes: tuple[Scheme, ...] = ()
+        self._writer: DossierWriter | None = None
 
     def load_cursor(self, scope: str) -> CursorState:
         saved = get_cursor(self.store, store_scope(scope))
@@ -41,19 +45,30 @@ class StoreSink:
 
     @contextmanager
     def bulk_pull(self) -> Iterator[None]:
-        """The engine's pull of every scope's dossiers: the first fill of an empty cache builds its
-        indexes once at the end (store.dossiers.first_fill)."""
-        with first_fill(self.store):
-            yield
+        """The engine's pull of every scope's dossiers: one writer connection for all its pages,
+        and the first fill of an empty cache builds its indexes once at the end
+        (store.dossiers.first_fill)."""
+        with first_fill(self.store), dossier_writer(self.store) as writer:
+            self._writer = writer
+            try:
+                yield
+            finally:
+                self._writer = None
 
     def write_pages(self, pages: Sequence[PageWrite]) -> int:
-        written = upsert_dossiers(self.store, (d for page in pages for d in page.dossiers))
         last: dict[str, PageWrite] = {}
         for page in pages:  # pages of one scope arrive in order: the last one holds its cursor
             last[page.scope] = page
-        for page in last.values():
-            save_cursor(self.store, store_scope(page.scope), page.cursor, page.updated_since)
-        return written
+
+        def save_cursors(conn: Connection) -> None:
+            for page in last.values():
+                save_cursor_on(conn, store_scope(page.scope), page.cursor, page.updated_since)
+
+        dossiers = (d for page in pages for d in page.dossiers)
+        if self._writer is not None:
+            return self._writer.upsert(dossiers, after=save_cursors)
+        with dossier_writer(self.store) as writer:
+            return writer.upsert(dossiers, after=save_cursors)
 
     def save_cursor(self, scope: str, state: CursorState) -> None:
         save_cursor(self.store, store_scope(scope), state.cursor, state.updated_since)

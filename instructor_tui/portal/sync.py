@@ -11,13 +11,16 @@ Shape of one sync:
   network loss) loses nothing: the next sync resumes after the last stored page;
 - when the portal no longer knows a cursor, the scope restarts from the `updated_since` of its last
   complete pull (re-fetching a little is harmless: upserts are idempotent);
-- the deletions feed is pulled last and applied.
+- the deletions feed is pulled last and applied;
+- Python's cyclic garbage collector is paused while dossiers are pulled (`gc_pause`), but for a
+  collection of the young generations every GC_YOUNG_EVERY_S seconds of a long pull.
 Progress goes to `on_progress(done, total | None, phase)`, called on the event loop.
 """
 
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -27,6 +30,7 @@ from enum import StrEnum
 from typing import Protocol
 
 from instructor_tui.domain.models import Dossier, Scheme
+from instructor_tui.gc_pause import gc_paused
 from instructor_tui.portal.connector import (
     CursorExpired,
     DeletedDossier,
@@ -43,6 +47,10 @@ DELETIONS_SCOPE = "deletions"
 # The next incremental pull asks for changes since the newest update seen, minus this much, so that
 # changes committed on the portal slightly out of order are not skipped.
 SINCE_MARGIN = timedelta(minutes=5)
+GC_YOUNG_EVERY_S = 2.0
+"""While the collector is paused for a pull, the young generations are still collected this often
+(a few milliseconds each): the rest of the app's cyclic garbage does not pile up during a long pull
+over a slow network."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -200,7 +208,8 @@ class SyncEngine:
         if session is not None:
             await asyncio.to_thread(session.__enter__)
         try:
-            await self._pull_dossiers(report.scopes, report, progress)
+            with gc_paused():  # instructor_tui.gc_pause: a pull makes millions of objects, no cycle
+                await self._pull_dossiers(report.scopes, report, progress)
         finally:
             if session is not None:
                 await asyncio.to_thread(session.__exit__, None, None, None)
@@ -222,23 +231,35 @@ class SyncEngine:
         producers = [asyncio.create_task(produce(s), name=f"sync-pull-{s}") for s in scopes]
         failure: BaseException | None = None
         try:
-            if producers:
-                done, _pending = await asyncio.wait(producers, return_when=asyncio.FIRST_EXCEPTION)
-                failure = _first_failure(done)
+            pending = set(producers)
+            # Until every scope is pulled, or one fails, or the writer stops (it only stops on its
+            # own when a write failed: producers would then wait on a full queue for ever).
+            while pending and failure is None and not consumer.done():
+                done, pending = await asyncio.wait({*pending, consumer}, return_when=asyncio.FIRST_COMPLETED)
+                pending.discard(consumer)
+                failure = _first_failure(t for t in done if t is not consumer)
+            if consumer.done():
+                for task in producers:
+                    task.cancel()
+                await asyncio.gather(*producers, return_exceptions=True)
+                await consumer  # raises the store's error
+            if failure is not None:
+                for task in producers:
+                    task.cancel()
+                await asyncio.gather(*producers, return_exceptions=True)
+                failure = _most_telling([failure, *_failures(producers)])
+            # Pages already fetched are still stored: a 401 or a network loss then costs nothing.
+            done_put = asyncio.ensure_future(queue.put(_DONE))
+            await asyncio.wait({done_put, consumer}, return_when=asyncio.FIRST_COMPLETED)
+            if not done_put.done():  # the writer failed with pages still queued
+                done_put.cancel()
+            await consumer
         except asyncio.CancelledError:
             for task in producers:
                 task.cancel()
             consumer.cancel()
             await asyncio.gather(*producers, consumer, return_exceptions=True)
             raise
-        if failure is not None:
-            for task in producers:
-                task.cancel()
-            await asyncio.gather(*producers, return_exceptions=True)
-            failure = _most_telling([failure, *_failures(producers)])
-        # Pages already fetched are still stored: a 401 or a network loss then costs nothing.
-        await queue.put(_DONE)
-        await consumer
         if failure is not None:
             raise failure
 
@@ -289,10 +310,14 @@ class SyncEngine:
     async def _consume(
         self, queue: asyncio.Queue[PageWrite | object], report: SyncReport, progress: _Progress
     ) -> None:
+        collected = time.monotonic()
         while True:
             item = await queue.get()
             if item is _DONE:
                 return
+            if time.monotonic() - collected > GC_YOUNG_EVERY_S:
+                gc.collect(1)
+                collected = time.monotonic()
             batch = [item]
             stop = False
             while len(batch) < self.max_batch_pages and not queue.empty():

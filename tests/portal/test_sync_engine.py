@@ -194,3 +194,65 @@ async def test_a_first_sync_builds_the_indexes_once_after_its_last_page(cache_st
     portal.touch("d00002", T0 + timedelta(days=3))
     await SyncEngine(portal, Spy(cache_store)).sync()
     assert suspended_during and not any(suspended_during)
+
+
+async def test_a_failing_store_write_ends_the_sync_with_its_error_instead_of_hanging(cache_store):
+    """The writer fails while the producers have more pages than the queue holds: before, they
+    waited on the full queue for ever."""
+    from instructor_tui.store.errors import StoreError
+
+    class Full(StoreSink):
+        calls = 0
+
+        def write_pages(self, pages):
+            Full.calls += 1
+            if Full.calls == 2:
+                raise StoreError("disk full")
+            return super().write_pages(pages)
+
+    engine = SyncEngine(_portal(n_velo=200, n_poele=100, page_size=5), Full(cache_store), queue_pages=2,
+                        max_batch_pages=1)
+    try:
+        await asyncio.wait_for(engine.sync(), timeout=20)
+    except StoreError:
+        pass
+    else:
+        raise AssertionError("the store's error was swallowed")
+    assert 0 < _count(cache_store) < 300
+    cursor = get_cursor(cache_store, "dossiers:velo") or get_cursor(cache_store, "dossiers:poele")
+    assert cursor is not None  # the stored pages kept their cursor
+
+
+def test_the_garbage_collector_pause_nests_and_comes_back_as_it_was():
+    import gc
+
+    from instructor_tui.gc_pause import gc_paused
+
+    assert gc.isenabled()
+    with gc_paused():
+        assert not gc.isenabled()
+        with gc_paused():  # nested, or another thread's
+            assert not gc.isenabled()
+        assert not gc.isenabled()
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        with gc_paused():
+            pass
+        assert not gc.isenabled()  # it was off before: it stays off
+    finally:
+        gc.enable()
+
+
+async def test_a_pull_runs_with_the_garbage_collector_paused(cache_store):
+    import gc
+
+    seen: list[bool] = []
+
+    class Spy(StoreSink):
+        def write_pages(self, pages):
+            seen.append(gc.isenabled())
+            return super().write_pages(pages)
+
+    await SyncEngine(_portal(), Spy(cache_store)).sync()
+    assert seen and not any(seen) and gc.isenabled()
