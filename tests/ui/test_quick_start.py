@@ -15,9 +15,13 @@ from instructor_tui.ui.screens.dossier import DossierScreen
 
 
 def _profile(tmp_path, *, count: int = 40) -> Profile:
+    from instructor_tui.demo.schemes import SCHEMES
+    from instructor_tui.store import save_schemes
+
     path = tmp_path / "data" / "instructor.sqlite3"
     store = open_store(f"sqlite:///{path}")
     upsert_dossiers(store, small_dossiers(count))
+    save_schemes(store, SCHEMES.values())
     store.close()
     return Profile(database_url=f"sqlite:///{path}", instructor_id="i.martin")
 
@@ -29,6 +33,11 @@ async def test_rows_first_then_the_store(tmp_path):
         await settle(pilot)
         assert any("VAE-2022-" in line for line in table_lines(pilot))
         assert app._store is not None  # opened in the background after the first rows
+        # The schemes, read from the store once it is open, name the side bar's entries.
+        sidebar = [str(app.screen.sidebar.get_option_at_index(i).prompt)
+                   for i in range(app.screen.sidebar.option_count)]
+        assert any("Aide à l" in entry for entry in sidebar), sidebar[-4:]
+        assert not any("velo-electrique" in entry for entry in sidebar), sidebar
         await pilot.press("enter", "enter")  # the summary, then the dossier: read from the store
         await settle(pilot)
         assert isinstance(app.screen, DossierScreen)

@@ -71,28 +71,23 @@ class CountsSidebar(OptionList):
         self.active_state = ALL
         self.active_scheme = ALL
         self.loaded = False
-        self._width = DEFAULT_ENTRY_WIDTH
+        self._shown: tuple[object, ...] = ()
 
     def on_mount(self) -> None:
         self._rebuild()
 
     def show_counts(self, by_state: Mapping[DossierState, int], by_scheme: Mapping[str, int]) -> None:
-        by_state = {DossierState(k): v for k, v in by_state.items()}
-        if self.loaded and (by_state, dict(by_scheme)) == (self.by_state, self.by_scheme):
-            return
-        self.by_state, self.by_scheme = by_state, dict(by_scheme)
+        self.by_state = {DossierState(k): v for k, v in by_state.items()}
+        self.by_scheme = dict(by_scheme)
         self.loaded = True
         self._rebuild()
 
     def show_active(self, states: frozenset[DossierState] | None, scheme: str | None) -> None:
-        active = (states_key(states), scheme or ALL)
-        if active != (self.active_state, self.active_scheme):
-            self.active_state, self.active_scheme = active
-            self._rebuild()
+        self.active_state, self.active_scheme = states_key(states), scheme or ALL
+        self._rebuild()
 
     def on_resize(self) -> None:
-        if self._width != self._entry_width():
-            self._rebuild()
+        self._rebuild()
 
     def _entry_width(self) -> int:
         return self.scrollable_content_region.width or DEFAULT_ENTRY_WIDTH
@@ -105,8 +100,15 @@ class CountsSidebar(OptionList):
         return value if self.loaded else None
 
     def _rebuild(self) -> None:
+        # Rebuilding and repainting the options costs the UI thread more than a search's query:
+        # skipped when nothing shown would change (counts, active entries, labels, width).
+        width = self._entry_width()
+        shown = (tuple(self.by_state.items()), tuple(self.by_scheme.items()), self.loaded, self.active_state,
+                 self.active_scheme, width, _("All"), tuple(scheme_label(code) for code in self.by_scheme))
+        if shown == self._shown:
+            return
+        self._shown = shown
         highlighted = self.highlighted_option.id if self.highlighted_option is not None else None
-        self._width = width = self._entry_width()
 
         def _entry(label: str, count: int | None, active: bool) -> Text:
             return _line(label, count, active, width)
