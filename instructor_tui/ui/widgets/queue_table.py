@@ -243,22 +243,24 @@ class QueueTable(ScrollView, can_focus=True):
           description="Count the dossiers of the queue")
     def _count_and_load(self, generation: int, flt: QueueFilter, order: QueueOrder, block: int) -> None:
         # The count, then the rows: both are index reads (a search is counted on its full-text
-        # index alone), a few ms each even when a search matches most of 100,000 dossiers.
+        # index alone), a few ms each even when a search matches most of 100,000 dossiers. Both are
+        # posted together, rows first, so the screen repaints once: a repaint of the count over
+        # empty rows cost the UI thread as much as the rows' query.
         total = self.source.count(flt)
         worker = get_current_worker()
+        block = min(block, max(total - 1, 0) // BLOCK_SIZE)
+        rows = self.source.window(flt, order, block * BLOCK_SIZE, BLOCK_SIZE) if total else []
         if worker.is_cancelled:
             return
-        self.post_message(QueueCounted(generation, total))
-        block = min(block, max(total - 1, 0) // BLOCK_SIZE)
         if total:
-            rows = self.source.window(flt, order, block * BLOCK_SIZE, BLOCK_SIZE)
-            if not worker.is_cancelled:
-                self.post_message(BlockLoaded(generation, block, rows))
+            self.post_message(BlockLoaded(generation, block, rows))
+        self.post_message(QueueCounted(generation, total))
 
     def on_queue_counted(self, message: QueueCounted) -> None:
         if message.generation != self._generation:
             message.stop()
             return
+        first_count = self.total is None  # (a reload keeping the cursor keeps its count meanwhile)
         self.total = message.total
         self.virtual_size = Size(0, message.total + 1)
         if self.cursor_row >= message.total:
@@ -268,6 +270,8 @@ class QueueTable(ScrollView, can_focus=True):
         if message.total == 0:
             self.post_message(DossierHighlighted(None, 0))
         else:
+            if first_count:
+                self._announce_cursor()  # its block came just before the count
             self._schedule_loads()
 
     def on_block_loaded(self, message: BlockLoaded) -> None:
