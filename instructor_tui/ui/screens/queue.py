@@ -245,16 +245,12 @@ class QueueScreen(Screen[None]):
         if message.generation == self.table.generation:
             self.total = message.total
             self._show_filter_line()
-            if message.total == 0:
-                self._start_pending_counts()
-
-    def _start_pending_counts(self) -> None:
-        """The side-bar counts wait for the table's count and first rows: on a 2-core machine they
-        would otherwise compete with them for the GIL and the disk, and the rows matter first."""
-        pending = self._counts_pending
-        if pending is not None and pending[0] == self.table.generation:
-            self._load_counts(*pending)
-            self._counts_pending = None
+            # The side-bar counts wait for the table's count, which comes with its first rows: on
+            # a 2-core machine they would otherwise compete with them for the GIL and the disk.
+            pending = self._counts_pending
+            if pending is not None and pending[0] == message.generation:
+                self._load_counts(*pending)
+                self._counts_pending = None
 
     def reload(self) -> None:
         """The cache changed under us (a sync, a decision): query again, keeping the cursor."""
@@ -417,7 +413,6 @@ class QueueScreen(Screen[None]):
         self._show_summary_for(message.row.id, message.row.number)
 
     def on_dossier_highlighted(self, message: DossierHighlighted) -> None:
-        self._start_pending_counts()  # the query's rows are in
         # The open pane follows the cursor, so j/k walk through dossiers with their details.
         if self.summary.display and message.row is not None:
             self._show_summary_for(message.row.id, message.row.number)

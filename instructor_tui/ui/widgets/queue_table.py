@@ -208,6 +208,8 @@ class QueueTable(ScrollView, can_focus=True):
         self.tagged: set[str] = set()
         """Ids of the dossiers tagged for a bulk decision: their rows start with a mark."""
         self._generation = 0
+        self._counted = -1
+        """The last generation whose count arrived."""
         self._filter: QueueFilter | None = None
         self._order: QueueOrder | None = None
         self._blocks: OrderedDict[int, list[QueueRow]] = OrderedDict()
@@ -260,7 +262,8 @@ class QueueTable(ScrollView, can_focus=True):
         if message.generation != self._generation:
             message.stop()
             return
-        first_count = self.total is None  # (a reload keeping the cursor keeps its count meanwhile)
+        first_count = self._counted != message.generation
+        self._counted = message.generation
         self.total = message.total
         self.virtual_size = Size(0, message.total + 1)
         if self.cursor_row >= message.total:
@@ -283,7 +286,8 @@ class QueueTable(ScrollView, can_focus=True):
         while len(self._blocks) > MAX_BLOCKS:
             self._blocks.popitem(last=False)
         self.refresh()
-        if self.cursor_row // BLOCK_SIZE == message.block:
+        # A query's first block comes just before its count, which announces the cursor's row.
+        if self._counted == message.generation and self.cursor_row // BLOCK_SIZE == message.block:
             self._announce_cursor()
         self._schedule_loads()
 
