@@ -211,8 +211,8 @@ def _open_sqlite(url: URL) -> Store:
 def _create_private_file(path: Path) -> None:
     """The file 0600 inside a 0700 directory: it holds applicants' personal data."""
     try:
-        if not path.parent.exists():
-            path.parent.mkdir(parents=True, mode=0o700)
+        if not path.parent.exists():  # (another process may be creating it at the same moment)
+            path.parent.mkdir(parents=True, mode=0o700, exist_ok=True)
         if path.is_dir():
             raise StoreError(errors.CANNOT_OPEN_FILE, path=str(path), reason="it is a directory")
         fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
