@@ -14,12 +14,13 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Select, Static, TextArea
+from textual.widgets import Select, Static
 
 from instructor_tui.domain.sanitize import clean_line, clean_text
 from instructor_tui.i18n import N_, _
 from instructor_tui.ui.bindings import localize_bindings
 from instructor_tui.ui.calls.draft import LinkedDossier
+from instructor_tui.ui.widgets.text_area import TextArea
 
 T = TypeVar("T")
 MESSAGE_MAX = 5000

@@ -24,7 +24,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.css.query import NoMatches
 from textual.timer import Timer
 from textual.widget import Widget
-from textual.widgets import Button, Input, Label, OptionList, Select, Static, TextArea
+from textual.widgets import Button, Input, Label, OptionList, Select, Static
 from textual.widgets.option_list import Option
 from textual.worker import Worker, WorkerState
 
@@ -61,6 +61,7 @@ from instructor_tui.ui.calls.text import (
 )
 from instructor_tui.ui.failures import describe_error, report_worker_failure
 from instructor_tui.ui.formatting import local_time, short_datetime
+from instructor_tui.ui.widgets.text_area import TextArea
 
 if TYPE_CHECKING:
     from instructor_tui.domain.models import Dossier, Scheme

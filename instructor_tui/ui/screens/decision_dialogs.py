@@ -20,7 +20,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.suggester import SuggestFromList
-from textual.widgets import Checkbox, Input, OptionList, SelectionList, Static, TextArea
+from textual.widgets import Checkbox, Input, OptionList, SelectionList, Static
 from textual.widgets.option_list import Option
 
 from instructor_tui.domain.amounts import AmountProposal
@@ -39,6 +39,7 @@ from instructor_tui.ui.bindings import localize_bindings
 from instructor_tui.ui.formatting import state_label
 from instructor_tui.ui.widgets.dossier_view import document_label, fill
 from instructor_tui.ui.widgets.marked_checkbox import MarkedCheckbox
+from instructor_tui.ui.widgets.text_area import TextArea
 
 T = TypeVar("T")
 
