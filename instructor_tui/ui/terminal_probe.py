@@ -9,11 +9,17 @@ it opens the app, overlapping the app's own imports; the app waits for it before
 
 Only textual-image's renderables are imported in the thread (they need Rich and Pillow, not Textual),
 so the thread never imports a module the main thread may be importing at the same time.
+
+Inside tmux or GNU screen nothing is asked: neither passes the graphics queries on to the terminal
+outside (the Kitty query always waits out its 0.1 s), so previews use coloured half-cells there, and
+textual-image is imported later, when a preview is first needed, without touching the terminal.
 """
 
 from __future__ import annotations
 
 import logging
+import os
+import sys
 import threading
 
 _probe: threading.Thread | None = None
@@ -23,8 +29,10 @@ WAIT_S = 2.0
 
 
 def start() -> None:
-    """Ask in the background (once per process)."""
+    """Ask in the background (once per process), unless the terminal cannot answer."""
     global _probe
+    if multiplexed():
+        return
     with _lock:
         if _probe is None:
             _probe = threading.Thread(target=_ask, name="terminal-probe", daemon=True)
@@ -34,8 +42,36 @@ def start() -> None:
 def wait() -> None:
     """Return once the terminal has answered (starting the question if nobody did)."""
     start()
-    assert _probe is not None
-    _probe.join(WAIT_S)
+    if _probe is not None:
+        _probe.join(WAIT_S)
+
+
+def multiplexed() -> bool:
+    """Inside tmux or GNU screen, which answer no graphics query from the terminal outside."""
+    return bool(os.environ.get("TMUX")) or os.environ.get("TERM", "").startswith(("screen", "tmux"))
+
+
+def load_image_widgets() -> None:
+    """Import textual-image's widgets; inside a multiplexer, without asking the terminal anything
+    (the app may already own it) and with half-cell images."""
+    if "textual_image.widget" in sys.modules or not multiplexed():
+        import textual_image.widget  # noqa: F401  # asked already by the probe (or stdout is no terminal)
+
+        return
+    real_stdout = sys.__stdout__
+    sys.__stdout__ = _NotATerminal()  # type: ignore[assignment,misc]  # textual-image asks only a terminal
+    try:
+        import textual_image.renderable as renderables
+
+        renderables.Image = renderables.HalfcellImage
+        import textual_image.widget  # noqa: F401
+    finally:
+        sys.__stdout__ = real_stdout  # type: ignore[misc]
+
+
+class _NotATerminal:
+    def isatty(self) -> bool:
+        return False
 
 
 def _ask() -> None:

@@ -3,6 +3,7 @@ the queue's first rows come from the standard-library reader and the store opens
 
 from __future__ import annotations
 
+import os
 import sqlite3
 
 from ui_helpers import settle, small_dossiers, table_lines
@@ -91,5 +92,29 @@ def test_the_terminal_is_asked_before_the_app_takes_it(tmp_path):
         "print('textual_image.renderable' in sys.modules, hasattr(get_cell_size, '_result'),\n"
         "      'instructor_tui.ui.screens.dossier' in sys.modules, 'sqlalchemy' in sys.modules)\n"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    env = {k: v for k, v in os.environ.items() if k != "TMUX"} | {"TERM": "xterm-256color"}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env).stdout
     assert out.split() == ["True", "True", "False", "False"]
+
+
+def test_inside_tmux_the_terminal_is_not_asked_and_previews_use_half_cells(tmp_path):
+    """tmux answers no graphics query: nothing is asked at start, and textual-image, imported with the
+    first preview (when the app owns the terminal), asks nothing either."""
+    import subprocess
+    import sys
+
+    profile = _profile(tmp_path, count=3)
+    code = (
+        "import sys\n"
+        "from instructor_tui.app_factory import make_app\n"
+        "from instructor_tui.settings import Profile, Settings\n"
+        f"make_app(Settings(), 'local', Profile(database_url={profile.database_url!r}))\n"
+        "print('textual_image.renderable' in sys.modules)\n"
+        "from instructor_tui.ui.widgets import attachment_preview\n"
+        "from textual_image.renderable import HalfcellImage\n"
+        "print(attachment_preview.TerminalImage._Renderable is HalfcellImage,\n"
+        "      attachment_preview.terminal_has_graphics(), sys.__stdout__ is sys.stdout)\n"
+    )
+    env = dict(os.environ, TMUX="/tmp/tmux-0/default,1,0", TERM="tmux-256color")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env).stdout
+    assert out.split() == ["False", "True", "False", "True"]

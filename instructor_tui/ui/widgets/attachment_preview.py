@@ -28,8 +28,6 @@ from textual.timer import Timer
 from textual.widget import Widget
 from textual.widgets import Static
 from textual.worker import Worker, WorkerState, get_current_worker
-from textual_image.widget import AutoImage, SixelImage
-from textual_image.widget import Image as TerminalImage
 
 from instructor_tui.domain.sanitize import clean_line, clean_text
 from instructor_tui.i18n import N_, _
@@ -43,7 +41,12 @@ from instructor_tui.preview import (
     open_in_system_viewer,
 )
 from instructor_tui.preview.worker import MAX_TEXT_CHARS
+from instructor_tui.ui import terminal_probe
 from instructor_tui.ui.bindings import localize_bindings
+
+terminal_probe.load_image_widgets()  # first: inside tmux it must not ask the terminal (see there)
+from textual_image.widget import AutoImage, SixelImage  # noqa: E402
+from textual_image.widget import Image as TerminalImage  # noqa: E402
 
 ZOOM_LEVELS = (0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 4.0)
 NARROW_WIDTH = 100
