@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import Connection, insert, select
 
 from instructor_tui.domain.checklist import DocumentReview, DocumentVerdict
 from instructor_tui.store import outbox, tables
@@ -51,8 +51,12 @@ def add_note(store: Store, dossier_id: str, author: str, text: str, *, at: datet
     text = _checked(text)
     when = at or datetime.now(UTC)
     with store.write() as conn:
-        result = conn.execute(insert(_N).values(dossier_id=dossier_id, at=when, author=author, text=text))
-        key = result.inserted_primary_key
+        note = _insert(conn, dossier_id, author, text, when)
+    return note
+
+
+def _insert(conn: Connection, dossier_id: str, author: str, text: str, when: datetime) -> Note:
+    key = conn.execute(insert(_N).values(dossier_id=dossier_id, at=when, author=author, text=text)).inserted_primary_key
     assert key is not None
     return Note(int(key[0]), dossier_id, when, author, text)
 
@@ -66,9 +70,7 @@ def add_note_for_portal(
     text = _checked(text)
     when = at or datetime.now(UTC)
     with store.write() as conn:
-        result = conn.execute(insert(_N).values(dossier_id=dossier_id, at=when, author=author, text=text))
-        key = result.inserted_primary_key
-        assert key is not None
+        note = _insert(conn, dossier_id, author, text, when)
         rows = conn.execute(
             select(_N.c.at, _N.c.author, _N.c.text).where(_N.c.dossier_id == dossier_id).order_by(_N.c.at, _N.c.id)
         ).all()
@@ -76,7 +78,7 @@ def add_note_for_portal(
             conn, dossier_id=dossier_id, actor=author, now=when,
             notes=[outbox.QueuedNote(_aware(row.at), row.author, row.text) for row in rows],
         )
-    return Note(int(key[0]), dossier_id, when, author, text), delivery
+    return note, delivery
 
 
 def _aware(value: datetime) -> datetime:
