@@ -20,6 +20,7 @@ from __future__ import annotations
 import logging
 import os
 import sqlite3
+import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
@@ -254,7 +255,7 @@ def _configure_sqlite(engine: Engine, cache_path: Path | None) -> None:
             cursor.execute(f"ATTACH DATABASE ? AS {CACHE_SCHEMA}", (str(cache_path) if cache_path else ":memory:",))
             # Journal mode, durability and page cache are per database: set them on both.
             for schema in ("main", CACHE_SCHEMA):
-                cursor.execute(f"PRAGMA {schema}.journal_mode = WAL")
+                _use_wal(cursor, schema)
                 cursor.execute(f"PRAGMA {schema}.synchronous = {SYNCHRONOUS[schema]}")
                 cursor.execute(f"PRAGMA {schema}.cache_size = -{CACHE_KIB}")
         finally:
@@ -263,6 +264,22 @@ def _configure_sqlite(engine: Engine, cache_path: Path | None) -> None:
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Connection) -> None:
         conn.exec_driver_sql(conn.get_execution_options().get(_BEGIN_OPTION, "BEGIN"))
+
+
+def _use_wal(cursor: sqlite3.Cursor, schema: str) -> None:
+    """Put one database in WAL mode. Switching needs the file to itself and SQLite does not wait for
+    it (the busy timeout does not apply): two processes creating the store at once got "database is
+    locked". A file already in WAL is left alone; a switch that meets a lock is tried again."""
+    deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+    while True:
+        try:
+            if str(cursor.execute(f"PRAGMA {schema}.journal_mode").fetchone()[0]).lower() != "wal":
+                cursor.execute(f"PRAGMA {schema}.journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.01)
 
 
 def _open_postgresql(url: URL) -> Store:

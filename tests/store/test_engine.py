@@ -170,3 +170,20 @@ def test_every_store_message_is_in_the_french_catalogue():
     error = StoreError(store_errors.CACHE_TOO_NEW, where="/x/cache.sqlite3", found=3, known=1)
     french = CATALOG[error.message].format(**error.params)
     assert "version de cache 3" in french and "/x/cache.sqlite3" in french
+
+
+def test_wal_is_switched_on_once_another_process_lets_go_of_a_new_file(tmp_path):
+    """Switching to WAL ignores the busy timeout: two first starts at once got "database is locked"."""
+    import sqlite3
+    import threading
+
+    from instructor_tui.store.engine import _use_wal
+
+    path = tmp_path / "new.sqlite3"
+    holder = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    holder.execute("CREATE TABLE t (x)")
+    holder.execute("BEGIN EXCLUSIVE")
+    threading.Timer(0.2, lambda: holder.execute("COMMIT")).start()
+    other = sqlite3.connect(path, isolation_level=None, timeout=0.01)
+    _use_wal(other.cursor(), "main")
+    assert other.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
