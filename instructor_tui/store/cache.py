@@ -24,18 +24,13 @@ from sqlalchemy import Connection, delete, insert, inspect, select
 
 from instructor_tui.store import errors, fts, tables
 from instructor_tui.store.errors import StoreError
+from instructor_tui.store.sqlite_reader import cache_file as cache_file  # re-exported: engine, tests
 
 CACHE_VERSION = 2
 """Bump on any change to the cache tables, the FTS index or the detail JSON (serialize.FORMAT).
 2: the statistics columns of the dossier table (clock, decision, amount granted) and their indexes."""
 PG_CACHE_LOCK_KEY = 0x1A57_0C7F
 _DAMAGE = {"SQLITE_NOTADB", "SQLITE_CORRUPT"}
-
-
-def cache_file(journal: Path) -> Path:
-    """Where the cache of the journal file `journal` lives: `instructor.sqlite3` →
-    `instructor.cache.sqlite3`, in the same directory."""
-    return journal.with_name(f"{journal.stem}.cache.sqlite3")
 
 
 def probe(path: Path, timeout_s: float) -> bool:

@@ -36,7 +36,9 @@ FTS_TRIGGERS = 3
 
 
 def cache_file(journal: Path) -> Path:
-    """store.cache.cache_file, without importing it."""
+    """Where the cache of the journal file `journal` lives: `instructor.sqlite3` →
+    `instructor.cache.sqlite3`, in the same directory (defined here, where no SQLAlchemy is imported;
+    store.cache re-exports it)."""
     return journal.with_name(f"{journal.stem}.cache.sqlite3")
 
 
