@@ -62,6 +62,7 @@ class PurgeReport:
     kept_in_flight: list[str] = field(default_factory=list)
     """Closed and old enough, but with a decision pending or sending: left alone."""
     attachment_rows: int = 0
+    """Records of downloaded attachments removed."""
     files_deleted: int = 0
     notes_deleted: int = 0
     dry_run: bool = False

@@ -74,9 +74,11 @@ def run_purge(args: argparse.Namespace) -> int:
     finally:
         store.close()
     template = (
-        _("Would purge {dossiers} dossier(s): {attachments} attachment(s), {files} file(s), {notes} note(s).")
+        _("Would purge {dossiers} dossier(s): {attachments} downloaded attachment(s), {files} file(s), "
+          "{notes} note(s).")
         if report.dry_run
-        else _("Purged {dossiers} dossier(s): {attachments} attachment(s), {files} file(s), {notes} note(s).")
+        else _("Purged {dossiers} dossier(s): {attachments} downloaded attachment(s), {files} file(s), "
+               "{notes} note(s).")
     )
     print(template.format(dossiers=len(report.dossier_ids), attachments=report.attachment_rows,
                           files=report.files_deleted, notes=report.notes_deleted))

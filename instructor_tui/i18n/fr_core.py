@@ -300,11 +300,12 @@ CATALOG: dict[str, str] = {
     "file to write (default: standard output)": "fichier à écrire (par défaut : la sortie standard)",
     "check an exported file instead of exporting": "vérifier un fichier exporté au lieu d'exporter",
     "'{text}' is not a number of days": "« {text} » n'est pas un nombre de jours",
-    "Would purge {dossiers} dossier(s): {attachments} attachment(s), {files} file(s), {notes} note(s).":
-        "Seraient purgés : {dossiers} dossier(s), {attachments} pièce(s) jointe(s), {files} fichier(s), "
+    "Would purge {dossiers} dossier(s): {attachments} downloaded attachment(s), {files} file(s), {notes} note(s).":
+        "Seraient purgés : {dossiers} dossier(s), {attachments} pièce(s) jointe(s) téléchargée(s), {files} fichier(s), "
         "{notes} note(s).",
-    "Purged {dossiers} dossier(s): {attachments} attachment(s), {files} file(s), {notes} note(s).":
-        "Purgés : {dossiers} dossier(s), {attachments} pièce(s) jointe(s), {files} fichier(s), {notes} note(s).",
+    "Purged {dossiers} dossier(s): {attachments} downloaded attachment(s), {files} file(s), {notes} note(s).":
+        "Purgés : {dossiers} dossier(s), {attachments} pièce(s) jointe(s) téléchargée(s), {files} fichier(s), "
+        "{notes} note(s).",
     "Kept {count} dossier(s) whose decision is still waiting to be sent.":
         "{count} dossier(s) conservé(s) : leur décision attend encore d'être envoyée.",
     "Cannot read {file}: {reason}": "Impossible de lire {file} : {reason}",

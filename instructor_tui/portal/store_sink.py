@@ -14,14 +14,14 @@ from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 
-from sqlalchemy import Connection, update
+from sqlalchemy import Connection
 
 from instructor_tui.domain.models import Scheme
 from instructor_tui.portal.connector import DeletedDossier
 from instructor_tui.portal.sync import CursorState, PageWrite
-from instructor_tui.store import Store, delete_dossiers, get_cursor, save_cursor, tables
+from instructor_tui.store import Store, delete_dossiers, get_cursor, save_cursor
 from instructor_tui.store.cursors import save_cursor_on
-from instructor_tui.store.dossiers import DossierWriter, dossier_writer, first_fill
+from instructor_tui.store.dossiers import DossierWriter, dossier_writer, first_fill, record_download
 
 DOSSIERS_PREFIX = "dossiers:"
 
@@ -86,10 +86,4 @@ class StoreSink:
         save_schemes(self.store, self.schemes)
 
     def record(self, dossier_id: str, attachment_id: str, path: Path, at: datetime) -> None:
-        a = tables.attachment_table
-        with self.store.write() as conn:
-            conn.execute(
-                update(a)
-                .where(a.c.dossier_id == dossier_id, a.c.id == attachment_id)
-                .values(local_path=str(path), downloaded_at=at)
-            )
+        record_download(self.store, dossier_id, attachment_id, str(path), at)

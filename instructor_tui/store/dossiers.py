@@ -15,7 +15,6 @@ with its cursor in the same transaction.
 
 from __future__ import annotations
 
-import json
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -23,13 +22,14 @@ from datetime import UTC, datetime
 from itertools import chain, islice
 from typing import Any, NamedTuple, TypeVar
 
-from sqlalchemy import Connection, and_, bindparam, case, delete, null, select
+from sqlalchemy import Connection, delete, literal, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from instructor_tui.domain.models import Dossier
 from instructor_tui.domain.statistics import clock_facts
 from instructor_tui.store import cache, tables
+from instructor_tui.store._types import UTCDateTime
 from instructor_tui.store.engine import Store
 from instructor_tui.store.search import build_search_text, fold, normalise_phone
 from instructor_tui.store.serialize import dossier_from_json, dossier_to_json
@@ -99,10 +99,7 @@ def sort_name(applicant_name: str) -> str:
 
 
 def upsert_dossiers(store: Store, dossiers: Iterable[Dossier]) -> int:
-    """Insert or update dossiers (by portal id) and their attachment metadata; returns how many.
-
-    A downloaded attachment keeps its local path while its SHA-256 is unchanged.
-    """
+    """Insert or update dossiers (by portal id); returns how many."""
     with dossier_writer(store) as writer:
         return writer.upsert(dossiers)
 
@@ -167,19 +164,6 @@ _SQLITE_DETAIL = (
     "INSERT INTO cache.dossier_detail (dossier_id, detail) VALUES (?, ?) "
     "ON CONFLICT (dossier_id) DO UPDATE SET detail = excluded.detail WHERE detail IS NOT excluded.detail"
 )
-_ATTACHMENT_COLUMNS = ("filename", "content_type", "size", "sha256", "document_type")
-_SQLITE_ATTACHMENT = (
-    f"INSERT INTO cache.attachment (dossier_id, id, {', '.join(_ATTACHMENT_COLUMNS)}) VALUES (?, ?, ?, ?, ?, ?, ?) "
-    f"ON CONFLICT (dossier_id, id) DO UPDATE SET {', '.join(f'{c} = excluded.{c}' for c in _ATTACHMENT_COLUMNS)}, "
-    # A replaced file must be downloaded again.
-    "local_path = CASE WHEN sha256 = excluded.sha256 THEN local_path END, "
-    "downloaded_at = CASE WHEN sha256 = excluded.sha256 THEN downloaded_at END "
-    f"WHERE ({', '.join(_ATTACHMENT_COLUMNS)}) IS NOT ({', '.join(f'excluded.{c}' for c in _ATTACHMENT_COLUMNS)})"
-)
-_SQLITE_EXISTING_ATTACHMENTS = (
-    "SELECT dossier_id, id FROM cache.attachment WHERE dossier_id IN (SELECT value FROM json_each(?))"
-)
-_SQLITE_DELETE_ATTACHMENT = "DELETE FROM cache.attachment WHERE dossier_id = ? AND id = ?"
 
 
 def sqlite_datetime(value: datetime | None) -> str | None:
@@ -199,7 +183,6 @@ class _Prepared(NamedTuple):
     ids: list[str]
     dossiers: list[tuple[Any, ...]]
     details: list[tuple[str, str]]
-    attachments: list[tuple[Any, ...]]
 
 
 _SQLITE_ROW_ORDER = (
@@ -257,11 +240,6 @@ def _prepare_sqlite(batch: list[Dossier]) -> _Prepared:
         ids=list(unique),
         dossiers=[_sqlite_row(d) for d in dossiers],
         details=[(d.id, dossier_to_json(d)) for d in dossiers],
-        attachments=[
-            (d.id, a.id, _text(a.filename), _text(a.content_type), a.size, a.sha256, _text(a.document_type))
-            for d in dossiers
-            for a in d.attachments
-        ],
     )
 
 
@@ -312,7 +290,7 @@ def _upsert_sqlite(
                 after(conn)
         return 0
     # The first fill of an empty cache: the sort and full-text indexes are built once at the
-    # end instead of row by row (store.cache), and no attachment can be stale. Inside
+    # end instead of row by row (store.cache). Inside
     # `first_fill` the indexes are already suspended, until the block ends.
     with conn.begin():
         fresh = driver.execute("SELECT 1 FROM cache.dossier LIMIT 1").fetchone() is None
@@ -323,7 +301,8 @@ def _upsert_sqlite(
         # Each batch is prepared outside the transaction: the write lock is held for SQL only.
         for prepared, last in chain([first], batches):
             with conn.begin():
-                _write_sqlite(driver, prepared, fresh=fresh)
+                driver.executemany(_SQLITE_DOSSIER, prepared.dossiers)
+                driver.executemany(_SQLITE_DETAIL, prepared.details)
                 if last and after is not None:
                     after(conn)
             written += len(prepared.ids)
@@ -332,19 +311,6 @@ def _upsert_sqlite(
             with conn.begin():
                 cache.resume_indexes(conn)
     return written
-
-
-def _write_sqlite(driver: sqlite3.Connection, prepared: _Prepared, *, fresh: bool) -> None:
-    driver.executemany(_SQLITE_DOSSIER, prepared.dossiers)
-    driver.executemany(_SQLITE_DETAIL, prepared.details)
-    if not fresh:
-        wanted = {(a[0], a[1]) for a in prepared.attachments}
-        existing = driver.execute(_SQLITE_EXISTING_ATTACHMENTS, (json.dumps(prepared.ids),)).fetchall()
-        stale = [key for key in existing if tuple(key) not in wanted]
-        if stale:
-            driver.executemany(_SQLITE_DELETE_ATTACHMENT, stale)
-    if prepared.attachments:
-        driver.executemany(_SQLITE_ATTACHMENT, prepared.attachments)
 
 
 # --- PostgreSQL: SQLAlchemy Core executemany (psycopg pipelines it) -------------------------------
@@ -363,48 +329,22 @@ def _upsert_batch(conn: Connection, dialect: str, batch: list[Dossier]) -> None:
         [{"dossier_id": d.id, "detail": dossier_to_json(d)} for d in batch],
     )
 
-    wanted = {(d.id, a.id) for d in batch for a in d.attachments}
-    existing = conn.execute(
-        select(_A.c.dossier_id, _A.c.id).where(_A.c.dossier_id.in_([d.id for d in batch]))
-    ).all()
-    stale = [{"d": dossier_id, "a": attachment_id} for dossier_id, attachment_id in existing
-             if (dossier_id, attachment_id) not in wanted]
-    if stale:
-        conn.execute(
-            delete(_A).where(and_(_A.c.dossier_id == bindparam("d"), _A.c.id == bindparam("a"))), stale
-        )
-    rows = [
-        {
-            "dossier_id": d.id,
-            "id": a.id,
-            "filename": _text(a.filename),
-            "content_type": _text(a.content_type),
-            "size": a.size,
-            "sha256": a.sha256,
-            "document_type": _text(a.document_type),
-        }
-        for d in batch
-        for a in d.attachments
-    ]
-    if rows:
-        astmt = insert(_A)
-        same_file = _A.c.sha256 == astmt.excluded.sha256
-        conn.execute(
-            astmt.on_conflict_do_update(
-                index_elements=[_A.c.dossier_id, _A.c.id],
-                set_={
-                    "filename": astmt.excluded.filename,
-                    "content_type": astmt.excluded.content_type,
-                    "size": astmt.excluded.size,
-                    "sha256": astmt.excluded.sha256,
-                    "document_type": astmt.excluded.document_type,
-                    # A replaced file must be downloaded again.
-                    "local_path": case((same_file, _A.c.local_path), else_=null()),
-                    "downloaded_at": case((same_file, _A.c.downloaded_at), else_=null()),
-                },
-            ),
-            rows,
-        )
+
+
+def record_download(store: Store, dossier_id: str, attachment_id: str, path: str, at: datetime) -> None:
+    """Remember where an attachment of a cached dossier was downloaded (the purge of the dossier
+    deletes the file). A dossier no longer in the cache gets no record."""
+    insert = sqlite_insert if store.dialect == "sqlite" else pg_insert
+    stmt = insert(_A).from_select(
+        ["dossier_id", "id", "local_path", "downloaded_at"],
+        select(_D.c.id, literal(attachment_id), literal(path), literal(at, UTCDateTime())).where(_D.c.id == dossier_id),
+    )
+    stmt = stmt.on_conflict_do_update(
+        index_elements=[_A.c.dossier_id, _A.c.id],
+        set_={"local_path": stmt.excluded.local_path, "downloaded_at": stmt.excluded.downloaded_at},
+    )
+    with store.write() as conn:
+        conn.execute(stmt)
 
 
 def get_dossier(store: Store, dossier_id: str) -> Dossier | None:
@@ -415,7 +355,7 @@ def get_dossier(store: Store, dossier_id: str) -> Dossier | None:
 
 
 def delete_dossiers(store: Store, ids: Iterable[str]) -> int:
-    """Remove dossiers (and their attachment metadata) from the cache; returns how many were there."""
+    """Remove dossiers (and their downloads' records) from the cache; returns how many were there."""
     removed = 0
     for batch in _batches(ids, BATCH_SIZE):
         with store.write() as conn:
@@ -425,7 +365,7 @@ def delete_dossiers(store: Store, ids: Iterable[str]) -> int:
 
 
 def rebuild_cache(store: Store) -> None:
-    """Drop and recreate the dossier cache, attachment metadata, schemes and sync cursors, so that
+    """Drop and recreate the dossier cache, downloads' records, schemes and sync cursors, so that
     the next sync pulls everything again. The journal (outbox, audit trail, calls, notes) is not
     touched."""
     from instructor_tui.store import cache

@@ -126,7 +126,9 @@ class DossierDetailRow(SQLModel, table=True):
 
 
 class AttachmentRow(SQLModel, table=True):
-    """Metadata of a dossier's attachment; `local_path` is set once the file is downloaded."""
+    """A downloaded attachment: where its file is, for the purge of its dossier. Only downloads
+    have a row: an attachment's metadata lives in the dossier's detail JSON (a sync wrote 75,000
+    metadata rows for 16,900 dossiers, half the time of its SQLite writes, that nothing read)."""
 
     __tablename__ = "attachment"
     __table_args__ = _IN_CACHE
@@ -135,13 +137,8 @@ class AttachmentRow(SQLModel, table=True):
         sa_column=Column(SortableText, ForeignKey(f"{CACHE_SCHEMA}.dossier.id", ondelete="CASCADE"), primary_key=True)
     )
     id: str = Field(sa_column=Column(SortableText, primary_key=True))
-    filename: str = _col(String)
-    content_type: str = _col(String)
-    size: int = _col(BigInteger)
-    sha256: str = _col(String)
-    document_type: str = _col(String, server_default="")
-    local_path: str | None = _col(String, nullable=True)
-    downloaded_at: datetime | None = _col(UTCDateTime, nullable=True)
+    local_path: str = _col(String)
+    downloaded_at: datetime = _col(UTCDateTime)
 
 
 class SyncCursorRow(SQLModel, table=True):

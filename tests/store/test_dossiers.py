@@ -1,7 +1,7 @@
 import dataclasses
 from datetime import UTC, datetime, timedelta, timezone
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import func, insert, select
 from store_factory import full_dossier, make_dossiers
 
 from instructor_tui.domain.models import Attachment, HistoryEvent
@@ -15,6 +15,7 @@ from instructor_tui.store import (
     tables,
     upsert_dossiers,
 )
+from instructor_tui.store.dossiers import record_download
 from instructor_tui.store.queue import QueueFilter, count_rows
 from instructor_tui.store.serialize import dossier_from_json, dossier_to_json
 
@@ -47,7 +48,6 @@ def test_upsert_is_idempotent(any_store):
     assert upsert_dossiers(any_store, batch) == 50
     assert upsert_dossiers(any_store, batch) == 50
     assert _count(any_store, tables.dossier_table) == 50
-    assert _count(any_store, tables.attachment_table) == 50
     assert get_dossier(any_store, batch[7].id) == batch[7]
 
 
@@ -89,30 +89,29 @@ def _attachments(store, dossier_id):
         return {r.id: r for r in conn.execute(select(a).where(a.c.dossier_id == dossier_id))}
 
 
-def test_attachment_metadata_follows_the_dossier(any_store):
-    dossier = next(make_dossiers(1))
-    upsert_dossiers(any_store, [dossier])
+def test_downloads_are_recorded_for_cached_dossiers_only(any_store):
+    dossier, other = make_dossiers(2)
+    upsert_dossiers(any_store, [dossier, other])
     first = dossier.attachments[0]
-    a = tables.attachment_table
-    with any_store.write() as conn:
-        conn.execute(update(a).values(local_path="/cache/ab", downloaded_at=NOW))
-    extra = Attachment("new", "rib.pdf", "application/pdf", 10, "cd" * 32, "bank")
-    upsert_dossiers(any_store, [dataclasses.replace(dossier, attachments=(first, extra))])
-    rows = _attachments(any_store, dossier.id)
-    assert set(rows) == {first.id, "new"}
-    assert rows[first.id].local_path == "/cache/ab"  # same file: the download is kept
-    assert rows["new"].local_path is None
-
-    replaced = dataclasses.replace(first, sha256="ef" * 32)
-    upsert_dossiers(any_store, [dataclasses.replace(dossier, attachments=(replaced,))])
-    rows = _attachments(any_store, dossier.id)
-    assert set(rows) == {first.id}  # the dropped attachment is gone
-    assert rows[first.id].local_path is None and rows[first.id].downloaded_at is None
+    record_download(any_store, dossier.id, first.id, "/cache/ab", NOW)
+    record_download(any_store, "no-such-dossier", first.id, "/cache/zz", NOW)
+    assert {k: (r.local_path, r.downloaded_at) for k, r in _attachments(any_store, dossier.id).items()} == {
+        first.id: ("/cache/ab", NOW)
+    }
+    later = NOW + timedelta(days=1)
+    record_download(any_store, dossier.id, first.id, "/cache/cd", later)  # a replaced file, downloaded again
+    assert _attachments(any_store, dossier.id)[first.id].local_path == "/cache/cd"
+    # A sync that changes the dossier leaves the record alone (metadata lives in the detail JSON).
+    upsert_dossiers(any_store, [dataclasses.replace(dossier, attachments=(), version='"v2"')])
+    assert _attachments(any_store, dossier.id)[first.id].downloaded_at == later
+    assert _count(any_store, tables.attachment_table) == 1
 
 
 def test_delete_removes_dossiers_attachments_and_search_entries(any_store):
     batch = list(make_dossiers(10))
     upsert_dossiers(any_store, batch)
+    for d in batch:
+        record_download(any_store, d.id, d.attachments[0].id, f"/cache/{d.id}", NOW)
     number = batch[3].number
     assert _found(any_store, number) == 1
     assert delete_dossiers(any_store, [batch[3].id, "unknown"]) == 1
@@ -122,7 +121,9 @@ def test_delete_removes_dossiers_attachments_and_search_entries(any_store):
 
 
 def test_rebuild_cache_empties_the_cache_and_keeps_everything_else(any_store):
-    upsert_dossiers(any_store, make_dossiers(20))
+    batch = list(make_dossiers(20))
+    upsert_dossiers(any_store, batch)
+    record_download(any_store, batch[0].id, batch[0].attachments[0].id, "/cache/x", NOW)
     save_cursor(any_store, "dossiers:velo-electrique", "c1", NOW)
     with any_store.write() as conn:
         conn.execute(
@@ -204,7 +205,6 @@ def test_first_fill_and_incremental_upserts_give_the_same_cache(tmp_path, monkey
         assert max(_searches(at_once)) > 0
         for store in (at_once, in_parts):
             assert _count(store, tables.dossier_table) == 40
-            assert _count(store, tables.attachment_table) == 40
             assert get_dossier(store, data[17].id) == data[17]
             assert count_rows(store, QueueFilter(min_age_days=1)) == 40
     finally:
@@ -285,9 +285,9 @@ def test_an_interrupted_first_fill_is_finished_on_opening(tmp_path):
 def test_unchanged_dossiers_are_not_rewritten(store):
     batch = list(make_dossiers(5))
     upsert_dossiers(store, batch)
-    a = tables.attachment_table
+    for d in batch:
+        record_download(store, d.id, d.attachments[0].id, "/cache/x", NOW)
     with store.write() as conn:
-        conn.execute(update(a).values(local_path="/cache/x", downloaded_at=NOW))
         conn.exec_driver_sql("CREATE TABLE cache.rewrites (n INTEGER)")
         conn.exec_driver_sql("INSERT INTO cache.rewrites VALUES (0)")
         for table in ("dossier", "dossier_detail", "attachment"):
@@ -304,7 +304,7 @@ def test_unchanged_dossiers_are_not_rewritten(store):
     assert rewrites() == 0
     assert all(r.local_path == "/cache/x" for r in _attachments(store, batch[2].id).values())
     upsert_dossiers(store, [dataclasses.replace(batch[2], version='"v9"')])
-    assert rewrites() == 2  # the dossier row and its detail; its attachment did not change
+    assert rewrites() == 2  # the dossier row and its detail; its download's record is not touched
 
 
 # --- the bulk path's fast ways (store.serialize's msgspec encoding, store.dossiers._sqlite_row) ----
