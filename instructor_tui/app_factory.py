@@ -65,17 +65,22 @@ def make_app(
     Scheme labels are read from the store by the app, in a worker.
 
     A SQLite store that needs no migration is not opened here: the app reads its first rows with the
-    standard library (`quick_reader`) and opens the store in the background (see InstructorApp)."""
+    standard library (`quick_reader`) and opens the store in the background (see InstructorApp).
+    Those rows are read from here on, in a thread, while the app's modules load (FirstQuery)."""
     from instructor_tui.ui import terminal_probe
 
     terminal_probe.start()  # the terminal answers while the app's modules load
-    from instructor_tui.ui.app import InstructorApp
-
-    reader = None
+    reader = first_query = None
     if store is None:
         reader = quick_reader(profile_name, profile)
-        if reader is None:
-            store = open_profile_store(profile_name, profile)
+        if reader is not None:
+            from instructor_tui.ui.queue_source import FirstQuery
+
+            first_query = FirstQuery(reader)  # its SQL runs while the app's modules load
+    from instructor_tui.ui.app import InstructorApp
+
+    if store is None and reader is None:
+        store = open_profile_store(profile_name, profile)
     app = InstructorApp(
         settings=settings,
         profile_name=profile_name,
@@ -83,6 +88,7 @@ def make_app(
         store=store,
         open_store=lambda: open_profile_store(profile_name, profile),
         reader=reader,
+        first_query=first_query,
         token=token if profile.portal_url else None,
         lookup_token=lookup_token and bool(profile.portal_url),
         session_token_note=session_token_note,

@@ -135,13 +135,14 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     terminal_probe.start()  # answered while the settings and the app load (see ui.terminal_probe)
     from instructor_tui.app_factory import make_app
-    from instructor_tui.ui.app import ProfileSwitch
 
     settings, name, profile = _load(args)
     while True:
         # The app finds the token itself (INSTRUCTOR_TUI_TOKEN, then the keyring) in a thread after its
         # first rows, and asks for it in its modal when there is none or no usable keyring.
         app = make_app(settings, name, profile, lookup_token=True)
+        from instructor_tui.ui.app import ProfileSwitch  # imported by make_app, after its first query starts
+
         result = app.run()
         if not isinstance(result, ProfileSwitch):
             return app.return_code or 0  # 2: the store opened in the background failed (its message is printed)

@@ -34,7 +34,7 @@ from instructor_tui.ui.messages import (
     SchemesLoaded,
     SyncCompleted,
 )
-from instructor_tui.ui.queue_source import StoreQueue
+from instructor_tui.ui.queue_source import FirstQuery, StoreQueue
 from instructor_tui.ui.screens.queue import QueueScreen
 from instructor_tui.ui.sync_worker import PortalWork
 from instructor_tui.ui.themes import THEMES
@@ -82,6 +82,7 @@ class InstructorApp(PortalWork, CallActions):
         store: Store | None = None,
         open_store: Callable[[], Store] | None = None,
         reader: RowReader | None = None,
+        first_query: FirstQuery | None = None,
         connector: Any | None = None,
         token: str | None = None,
         lookup_token: bool = False,
@@ -94,7 +95,8 @@ class InstructorApp(PortalWork, CallActions):
 
         `store`: the open store. Or, for a fast start, `open_store` and `reader`: the queue reads its
         rows through `reader` at once and the store is opened in a thread once they are painted (or
-        on first use of `self.store`, whichever comes first)."""
+        on first use of `self.store`, whichever comes first). `first_query`: the queue's first query,
+        already running on `reader` (see FirstQuery)."""
         set_language(settings.language_for(profile))
         super().__init__()
         localize_bindings(self)
@@ -107,7 +109,7 @@ class InstructorApp(PortalWork, CallActions):
         self._open_store = open_store
         self._store_lock = threading.Lock()
         self.session_token_note = session_token_note
-        self.queue = StoreQueue(reader or store, lambda: self.store)  # type: ignore[arg-type]
+        self.queue = StoreQueue(reader or store, lambda: self.store, first_query)  # type: ignore[arg-type]
         self.init_portal_work(connector=connector, token=token, lookup_token=lookup_token)
         self.schemes = dict(schemes or {})
         set_schemes(self.schemes)

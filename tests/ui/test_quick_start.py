@@ -118,3 +118,58 @@ def test_inside_tmux_the_terminal_is_not_asked_and_previews_use_half_cells(tmp_p
     env = dict(os.environ, TMUX="/tmp/tmux-0/default,1,0", TERM="tmux-256color")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env).stdout
     assert out.split() == ["False", "True", "False", "True"]
+
+
+def test_the_first_query_is_read_ahead_and_answers_once(tmp_path):
+    """The screen's first reads (count, first rows, last sync) run in a thread from make_app on; each
+    answer is given once, and later reads query the store again (its data may have changed)."""
+    from instructor_tui.store.queue import QueueFilter, QueueOrder, fetch_window
+    from instructor_tui.ui.queue_source import FirstQuery, StoreQueue
+
+    profile = _profile(tmp_path)
+    reader = SqliteReader(tmp_path / "data" / "instructor.sqlite3")
+    first = FirstQuery(reader)
+    assert first.wait()
+    queue = StoreQueue(reader, lambda: None, first)  # type: ignore[arg-type,return-value]
+    everything, order = QueueFilter(), QueueOrder()
+    assert queue.at_hand(QueueFilter(search="dupont"), order, 100) is None  # not the first query
+    assert queue.at_hand(everything, QueueOrder(descending=True), 100) is None
+    assert queue.at_hand(everything, order, 100) == (40, fetch_window(reader, everything, order, 0, 100))
+    assert queue.at_hand(everything, order, 100) is None  # once
+    assert queue.status_at_hand() == (None, 40)
+    assert queue.status_at_hand() is None
+
+    asked: list[str] = []
+    rows = reader.rows
+    reader.rows = lambda sql, params: asked.append(sql) or rows(sql, params)  # type: ignore[method-assign]
+    assert queue.count(everything) == 40 and queue.cached_count() == 40 and queue.last_sync() is None
+    assert len(asked) == 3  # answered already: asked again
+    assert profile.database_url
+
+
+def test_a_first_query_still_running_is_waited_for_not_run_twice(tmp_path):
+    from instructor_tui.store.queue import QueueFilter, QueueOrder
+    from instructor_tui.ui.queue_source import FirstQuery, StoreQueue
+
+    _profile(tmp_path)
+    reader = SqliteReader(tmp_path / "data" / "instructor.sqlite3")
+    first = FirstQuery(reader)
+    queue = StoreQueue(reader, lambda: None, first)  # type: ignore[arg-type,return-value]
+    assert queue.count(QueueFilter()) == 40  # waits for it
+    assert len(queue.window(QueueFilter(), QueueOrder(), 0, 100)) == 40
+    assert queue.at_hand(QueueFilter(), QueueOrder(), 100) is None  # both answers were used
+
+
+async def test_the_first_frame_shows_the_rows_read_ahead(tmp_path):
+    """When the first query is done by the time the screen mounts, its rows, the count on the filter
+    line and the status bar's figures are in the first frame: no worker, no frame saying 'Loading…'."""
+    app = make_app(Settings(), "local", _profile(tmp_path))
+    assert app.queue._first is not None and app.queue._first.wait()
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = app.screen
+        assert screen.table.total == 40 and screen.total == 40
+        assert screen.status_bar.cached == 40 and screen.status_bar.sync_known
+        assert not [w for w in app.workers if w.group in ("queue-count", "queue-status")]
+        assert any("VAE-2022-" in line for line in table_lines(pilot))
+        await settle(pilot)
+        assert app._background_started  # the first rows were announced to the app

@@ -177,7 +177,11 @@ class QueueScreen(Screen[None]):
         status.profile_name, status.portal_url, status.online = self._status
         self.table.focus()
         self.run_query()
-        self._load_status()
+        read_ahead = self.queue.status_at_hand()  # read with the first rows: in the same frame
+        if read_ahead is None:
+            self._load_status()
+        else:
+            self._status_loaded(*read_ahead)
 
     @work(thread=True, exit_on_error=False, exclusive=True, group="queue-status",
           description="Read the last sync time and the cache size")
@@ -218,7 +222,7 @@ class QueueScreen(Screen[None]):
         self.table.empty_text = self._empty_text()
         generation = self.table.query_rows(flt, self.order, keep_cursor=keep_cursor)
         if not keep_cursor:
-            self.total = None
+            self.total = self.table.total  # None until counted, unless read ahead (StoreQueue.at_hand)
         self.sidebar.show_active(self.view.states, self.view.scheme)
         self._counts_pending = (generation, flt)
         self._show_filter_line()

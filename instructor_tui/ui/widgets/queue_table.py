@@ -237,7 +237,19 @@ class QueueTable(ScrollView, can_focus=True):
             self.virtual_size = Size(0, 2)
             self.scroll_to(y=0, animate=False)
             self.set_reactive(QueueTable.cursor_row, 0)
-        self._count_and_load(self._generation, flt, order, cursor // BLOCK_SIZE)
+        at_hand = None if keep_cursor else self.source.at_hand(flt, order, BLOCK_SIZE)
+        if at_hand is None:
+            self._count_and_load(self._generation, flt, order, cursor // BLOCK_SIZE)
+        else:
+            # Read ahead while the app started (the screen's first query): taken at once, so the
+            # first frame shows the rows; the count still goes to the screen and the app.
+            total, rows = at_hand
+            if total:
+                self._keep_block(0, rows)
+            self._take_count(self._generation, total)
+            # Its messages are made in the table's own context: made in the screen's (whose on_mount
+            # runs this), they would stop bubbling at the screen, their sender, never reaching the app.
+            self.call_later(self._counted_at_hand, self._generation, total)
         self.refresh()
         return self._generation
 
@@ -262,34 +274,47 @@ class QueueTable(ScrollView, can_focus=True):
         if message.generation != self._generation:
             message.stop()
             return
-        first_count = self._counted != message.generation
-        self._counted = message.generation
-        self.total = message.total
-        self.virtual_size = Size(0, message.total + 1)
-        if self.cursor_row >= message.total:
-            self.set_reactive(QueueTable.cursor_row, max(message.total - 1, 0))
+        if self._counted != message.generation:  # else taken when the query was made (at_hand)
+            self._take_count(message.generation, message.total)
+            self._after_count(message.total)
+
+    def _counted_at_hand(self, generation: int, total: int) -> None:
+        if generation == self._generation:
+            self.post_message(QueueCounted(generation, total))  # for the screen and the app
+            self._after_count(total)
+
+    def _take_count(self, generation: int, total: int) -> None:
+        self._counted = generation
+        self.total = total
+        self.virtual_size = Size(0, total + 1)
+        if self.cursor_row >= total:
+            self.set_reactive(QueueTable.cursor_row, max(total - 1, 0))
         self._scroll_cursor_into_view()
         self.refresh()
-        if message.total == 0:
+
+    def _after_count(self, total: int) -> None:
+        if total == 0:
             self.post_message(DossierHighlighted(None, 0))
         else:
-            if first_count:
-                self._announce_cursor()  # its block came just before the count
+            self._announce_cursor()  # its block came just before the count
             self._schedule_loads()
 
     def on_block_loaded(self, message: BlockLoaded) -> None:
         if message.generation != self._generation:
             return
-        self._planned.discard(message.block)
-        self._blocks[message.block] = message.rows
-        self._blocks.move_to_end(message.block)
-        while len(self._blocks) > MAX_BLOCKS:
-            self._blocks.popitem(last=False)
-        self.refresh()
+        self._keep_block(message.block, message.rows)
         # A query's first block comes just before its count, which announces the cursor's row.
         if self._counted == message.generation and self.cursor_row // BLOCK_SIZE == message.block:
             self._announce_cursor()
         self._schedule_loads()
+
+    def _keep_block(self, block: int, rows: list[QueueRow]) -> None:
+        self._planned.discard(block)
+        self._blocks[block] = rows
+        self._blocks.move_to_end(block)
+        while len(self._blocks) > MAX_BLOCKS:
+            self._blocks.popitem(last=False)
+        self.refresh()
 
     # -- loading blocks --------------------------------------------------------------------------
 
