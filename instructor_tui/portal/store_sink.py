@@ -13,15 +13,23 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
+from typing import cast
 
 from sqlalchemy import Connection
 
-from instructor_tui.domain.models import Scheme
+from instructor_tui.domain.models import Dossier, Scheme
 from instructor_tui.portal.connector import DeletedDossier
 from instructor_tui.portal.sync import CursorState, PageWrite
 from instructor_tui.store import Store, delete_dossiers, get_cursor, save_cursor
 from instructor_tui.store.cursors import save_cursor_on
-from instructor_tui.store.dossiers import DossierWriter, dossier_writer, first_fill, record_download
+from instructor_tui.store.dossiers import (
+    DossierWriter,
+    PreparedRows,
+    dossier_writer,
+    first_fill,
+    prepare_rows,
+    record_download,
+)
 
 DOSSIERS_PREFIX = "dossiers:"
 
@@ -64,11 +72,23 @@ class StoreSink:
             for page in last.values():
                 save_cursor_on(conn, store_scope(page.scope), page.cursor, page.updated_since)
 
-        dossiers = (d for page in pages for d in page.dossiers)
+        with self._writing() as writer:
+            prepared = [page.prepared for page in pages]
+            if all(isinstance(rows, PreparedRows) for rows in prepared):
+                return writer.upsert_prepared(cast(list[PreparedRows], prepared), after=save_cursors)
+            return writer.upsert((d for page in pages for d in page.dossiers), after=save_cursors)
+
+    def prepare(self, dossiers: Sequence[Dossier]) -> PreparedRows | None:
+        """The SQLite rows of a page, made as it arrives (SyncSink's optional step)."""
+        return prepare_rows(dossiers) if self.store.dialect == "sqlite" else None
+
+    @contextmanager
+    def _writing(self) -> Iterator[DossierWriter]:
         if self._writer is not None:
-            return self._writer.upsert(dossiers, after=save_cursors)
-        with dossier_writer(self.store) as writer:
-            return writer.upsert(dossiers, after=save_cursors)
+            yield self._writer
+        else:
+            with dossier_writer(self.store) as writer:
+                yield writer
 
     def save_cursor(self, scope: str, state: CursorState) -> None:
         save_cursor(self.store, store_scope(scope), state.cursor, state.updated_since)

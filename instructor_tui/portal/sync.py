@@ -6,7 +6,8 @@ Shape of one sync:
   (or from `updated_since` when it has none); scopes run in parallel, bounded;
 - one consumer writes pages to the store in a worker thread (SQLAlchemy is synchronous), batching
   what has queued up, while the producers fetch the next pages: a bounded queue between them keeps
-  memory flat and lets the write of page n overlap the fetch of page n+1;
+  memory flat and lets the write of page n overlap the fetch of page n+1; a sink may turn each page
+  into its rows as it arrives (`prepare`), so that the writer thread runs SQL without the GIL;
 - a page's dossiers and its cursor are saved together, so stopping anywhere (cancel, crash, 401,
   network loss) loses nothing: the next sync resumes after the last stored page;
 - when the portal no longer knows a cursor, the scope restarts from the `updated_since` of its last
@@ -69,6 +70,8 @@ class PageWrite:
     dossiers: Sequence[Dossier]
     cursor: str | None
     updated_since: datetime | None
+    prepared: object = None
+    """What the sink's `prepare` made of the dossiers, when it has one."""
 
 
 class SyncSink(Protocol):
@@ -81,6 +84,10 @@ class SyncSink(Protocol):
         ...
 
     def save_cursor(self, scope: str, state: CursorState) -> None: ...
+
+    # Optional: `prepare(dossiers) -> object`, called on the event loop as each page arrives; its
+    # result reaches `write_pages` in `PageWrite.prepared`. StoreSink turns the dossiers into rows
+    # there, so that the writer thread runs SQL only (beside the next pages' decoding).
 
     def delete_dossiers(self, deleted: Sequence[DeletedDossier], scope: str, cursor: CursorState) -> int:
         """Delete those dossiers and save the deletions cursor in one transaction; return the count."""
@@ -157,6 +164,7 @@ class SyncEngine:
         self.queue_pages = queue_pages
         self.max_batch_pages = max_batch_pages
         self._lock = asyncio.Lock()
+        self._prepare: Callable[[Sequence[Dossier]], object] | None = getattr(sink, "prepare", None)
 
     async def sync(
         self,
@@ -301,7 +309,8 @@ class SyncEngine:
             since = saved.updated_since
             if finished and newest is not None:
                 since = max(newest - SINCE_MARGIN, since) if since else newest - SINCE_MARGIN
-            await queue.put(PageWrite(scope, page.dossiers, position, since))
+            prepared = self._prepare(page.dossiers) if self._prepare is not None else None
+            await queue.put(PageWrite(scope, page.dossiers, position, since, prepared))
             if finished:
                 if progress.totals.get(scope) is None:
                     progress.totals[scope] = pulled  # a finished scope's size is known at last

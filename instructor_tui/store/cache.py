@@ -29,7 +29,8 @@ from instructor_tui.store.sqlite_reader import cache_file as cache_file  # re-ex
 CACHE_VERSION = 3
 """Bump on any change to the cache tables, the FTS index or the detail JSON (serialize.FORMAT).
 2: the statistics columns of the dossier table (clock, decision, amount granted) and their indexes.
-3: the attachment table holds downloaded files only (their metadata is in the detail JSON)."""
+3: the attachment table holds downloaded files only (their metadata is in the detail JSON); the
+detail JSON's format 2 (serialize.FORMAT)."""
 PG_CACHE_LOCK_KEY = 0x1A57_0C7F
 _DAMAGE = {"SQLITE_NOTADB", "SQLITE_CORRUPT"}
 

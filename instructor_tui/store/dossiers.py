@@ -1,8 +1,9 @@
 """Writing and reading the dossier cache.
 
 Bulk writes never go through ORM objects. On SQLite each row is prepared once as a tuple (detail
-JSON, queue columns, datetimes in SQLAlchemy's stored form) and written with the driver's
-executemany, INSERT … ON CONFLICT DO UPDATE … WHERE something changed; the first fill of an empty
+JSON, queue columns, datetimes in SQLAlchemy's stored form; `prepare_rows`, which a sync runs as each
+page arrives) and written by the driver, many rows a statement (SQLITE_ROWS_PER_STATEMENT),
+INSERT … ON CONFLICT DO UPDATE … WHERE something changed; the first fill of an empty
 cache builds its sort and full-text indexes once at the end (store.cache). On PostgreSQL it is
 SQLAlchemy Core executemany. Each batch is its own short transaction so that a long sync never
 holds the write lock for long: a decision being recorded meanwhile waits milliseconds, not the whole
@@ -15,8 +16,9 @@ with its cursor in the same transaction.
 
 from __future__ import annotations
 
+import functools
 import sqlite3
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from itertools import chain, islice
@@ -121,7 +123,7 @@ class DossierWriter:
         """`upsert_dossiers` on this connection; `after(conn)` runs in the same transaction as the
         last batch (or alone when there is no dossier), so what it writes commits with them."""
         if self.store.dialect == "sqlite":
-            batches = (_prepare_sqlite(b) for b in _batches(dossiers, SQLITE_BATCH_SIZE))
+            batches = ([prepare_rows(b)] for b in _batches(dossiers, SQLITE_BATCH_SIZE))
             return _upsert_sqlite(self.store, self.conn, batches, after)
         conn = self.conn
         written = 0
@@ -137,6 +139,23 @@ class DossierWriter:
             with conn.begin():
                 after(conn)
         return written
+
+
+    def upsert_prepared(self, pages: Sequence[PreparedRows], *, after: AfterWrite | None = None) -> int:
+        """`upsert` of rows made beforehand by `prepare_rows` (SQLite only): a sync prepares each page
+        where it decodes it, and this connection's thread runs SQL only. One transaction for up to
+        SQLITE_BATCH_SIZE dossiers."""
+        if self.store.dialect != "sqlite":
+            raise ValueError("prepared rows are SQLite's")
+        groups: list[list[PreparedRows]] = []
+        size = 0
+        for page in pages:
+            if not groups or size + len(page.ids) > SQLITE_BATCH_SIZE:
+                groups.append([])
+                size = 0
+            groups[-1].append(page)
+            size += len(page.ids)
+        return _upsert_sqlite(self.store, self.conn, groups, after)
 
 
 @contextmanager
@@ -173,13 +192,16 @@ def sqlite_datetime(value: datetime | None) -> str | None:
     tz = value.tzinfo
     if tz is None:
         raise ValueError("naive datetime given to the store: timestamps must be timezone-aware")
-    # 'YYYY-MM-DD HH:MM:SS.ffffff', in C (the f-string with its seven fields cost ~4 µs a value)
+    # 'YYYY-MM-DD HH:MM:SS.ffffff', in C (the f-string with its seven fields cost ~4 µs a value),
+    # without the '+00:00' (cut rather than a naive copy made: 1.1 µs instead of 2)
     if tz is not UTC:
         value = value.astimezone(UTC)
-    return value.replace(tzinfo=None).isoformat(" ", "microseconds")
+    return value.isoformat(" ", "microseconds")[:26]
 
 
-class _Prepared(NamedTuple):
+class PreparedRows(NamedTuple):
+    """A batch of dossiers as the SQLite rows of the cache (`prepare_rows`)."""
+
     ids: list[str]
     dossiers: list[tuple[Any, ...]]
     details: list[tuple[str, str]]
@@ -233,10 +255,11 @@ def _sqlite_row(d: Dossier) -> tuple[Any, ...]:
     )
 
 
-def _prepare_sqlite(batch: list[Dossier]) -> _Prepared:
+def prepare_rows(batch: Iterable[Dossier]) -> PreparedRows:
+    """The SQLite rows of dossiers (queue row, detail JSON), for `DossierWriter.upsert_prepared`."""
     unique = {d.id: d for d in batch}  # the last of one id wins (ON CONFLICT can't hit a row twice)
     dossiers = list(unique.values())
-    return _Prepared(
+    return PreparedRows(
         ids=list(unique),
         dossiers=[_sqlite_row(d) for d in dossiers],
         details=[(d.id, dossier_to_json(d)) for d in dossiers],
@@ -275,9 +298,9 @@ def first_fill(store: Store) -> Iterator[bool]:
 
 
 def _upsert_sqlite(
-    store: Store, conn: Connection, prepared_batches: Iterable[_Prepared], after: AfterWrite | None
+    store: Store, conn: Connection, prepared_batches: Iterable[list[PreparedRows]], after: AfterWrite | None
 ) -> int:
-    """Each prepared batch in its own transaction."""
+    """Each group of prepared batches in its own transaction."""
     written = 0
     filling = getattr(store, _FILLING_ATTR, False)
     driver = conn.connection.driver_connection
@@ -299,18 +322,41 @@ def _upsert_sqlite(
             cache.suspend_indexes(conn)
     try:
         # Each batch is prepared outside the transaction: the write lock is held for SQL only.
-        for prepared, last in chain([first], batches):
+        for group, last in chain([first], batches):
             with conn.begin():
-                driver.executemany(_SQLITE_DOSSIER, prepared.dossiers)
-                driver.executemany(_SQLITE_DETAIL, prepared.details)
+                for prepared in group:
+                    _insert_rows(driver, _SQLITE_DOSSIER, prepared.dossiers)
+                    _insert_rows(driver, _SQLITE_DETAIL, prepared.details)
                 if last and after is not None:
                     after(conn)
-            written += len(prepared.ids)
+            written += sum(len(prepared.ids) for prepared in group)
     finally:
         if suspended_here:
             with conn.begin():
                 cache.resume_indexes(conn)
     return written
+
+
+SQLITE_ROWS_PER_STATEMENT = 100
+"""Rows per INSERT statement of a bulk write. Python's sqlite3 gives up the GIL while SQLite runs a
+statement, and `executemany` must take it back after every row: while the sync decodes pages on
+another thread, each taking back waited for that thread's switch interval, so the writer thread
+hardly ever ran beside it. A statement of many rows runs them all without the GIL."""
+
+
+def _insert_rows(driver: sqlite3.Connection, sql: str, rows: Sequence[tuple[Any, ...]]) -> None:
+    n = SQLITE_ROWS_PER_STATEMENT
+    for start in range(0, len(rows), n):
+        chunk = rows[start:start + n]
+        driver.execute(_multi_row(sql, len(chunk)), list(chain.from_iterable(chunk)))
+
+
+@functools.lru_cache(maxsize=32)
+def _multi_row(sql: str, rows: int) -> str:
+    """`INSERT … VALUES (?, …)` of one row as the same statement for `rows` rows."""
+    head, _, tail = sql.partition(") VALUES (")
+    values, _, rest = tail.partition(")")
+    return f"{head}) VALUES {', '.join(['(' + values + ')'] * rows)}{rest}"
 
 
 # --- PostgreSQL: SQLAlchemy Core executemany (psycopg pipelines it) -------------------------------

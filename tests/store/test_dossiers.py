@@ -212,6 +212,37 @@ def test_first_fill_and_incremental_upserts_give_the_same_cache(tmp_path, monkey
         in_parts.close()
 
 
+def test_prepared_pages_give_the_same_cache_as_dossiers(tmp_path, monkeypatch):
+    """A sync's way: rows prepared per page, written many rows a statement, pages grouped into
+    transactions (sizes chosen so that statements, pages and transactions all end unevenly)."""
+    from instructor_tui.store import dossiers, open_store
+
+    monkeypatch.setattr(dossiers, "SQLITE_BATCH_SIZE", 9)
+    monkeypatch.setattr(dossiers, "SQLITE_ROWS_PER_STATEMENT", 4)
+    data = list(make_dossiers(40, seed=5))
+    plain = open_store(f"sqlite:///{tmp_path / 'a.sqlite3'}")
+    prepared = open_store(f"sqlite:///{tmp_path / 'b.sqlite3'}")
+    try:
+        upsert_dossiers(plain, data)
+        pages = [dossiers.prepare_rows(data[start:start + 7]) for start in range(0, 40, 7)]
+        with dossiers.first_fill(prepared), dossiers.dossier_writer(prepared) as writer:
+            assert writer.upsert_prepared(pages[:3]) == 21
+            assert writer.upsert_prepared(pages[3:]) == 19
+        changed = dataclasses.replace(data[5], version='"v2"', state=DossierState.APPROVED)
+        with dossiers.dossier_writer(prepared) as writer:
+            assert writer.upsert_prepared([dossiers.prepare_rows([data[4], changed])]) == 2
+        upsert_dossiers(plain, [data[4], changed])
+        assert _searches(prepared) == _searches(plain) and max(_searches(plain)) > 0
+        assert _count(prepared, tables.dossier_table) == 40
+        assert get_dossier(prepared, data[17].id) == data[17] and get_dossier(prepared, changed.id) == changed
+        with plain.read() as a, prepared.read() as b:
+            query = "SELECT * FROM cache.dossier ORDER BY id"
+            assert [r[1:] for r in a.exec_driver_sql(query)] == [r[1:] for r in b.exec_driver_sql(query)]
+    finally:
+        plain.close()
+        prepared.close()
+
+
 def test_datetimes_written_by_the_fast_path_read_back_equal(store):
     dossier = dataclasses.replace(
         next(make_dossiers(1)),
@@ -361,8 +392,8 @@ def test_the_fast_json_has_the_members_and_values_of_dossier_to_dict():
             continue
         thorough = json.dumps(dossier_to_dict(dossier), ensure_ascii=False)
         assert normalised(dossier_to_json(dossier)) == normalised(thorough)
-    v1 = json.loads(dossier_to_json(_json_variants()[1]))
-    assert v1["format"] == 1 and all("checksum" not in a for a in v1["attachments"])  # v1 JSON unchanged
+    stored = json.loads(dossier_to_json(_json_variants()[1]))
+    assert stored["format"] == 2 and all(a["checksum_algorithm"] == "sha256" for a in stored["attachments"])
 
 
 def test_the_sqlite_row_is_dossier_values_in_column_order():
