@@ -326,10 +326,10 @@ def pending_for(store: Store, dossier_id: str) -> OutboxEntry | None:
 
 
 def list_entries(
-    store: Store, statuses: Iterable[OutboxStatus] | None = None, limit: int = 200
+    store: Store, statuses: Iterable[OutboxStatus] | None = None, limit: int | None = None
 ) -> list[OutboxEntry]:
     """Decisions' entries, newest first, optionally only those in `statuses` (notes on their way to
-    the portal are not decisions: `latest_note_delivery`)."""
+    the portal are not decisions: `latest_note_delivery`); all of them unless `limit` is given."""
     query = select(_O).where(_IS_DECISION).order_by(_O.c.id.desc()).limit(limit)
     if statuses is not None:
         query = query.where(_O.c.status.in_([OutboxStatus(s).value for s in statuses]))

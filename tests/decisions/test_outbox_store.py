@@ -303,3 +303,10 @@ def test_concurrent_audit_appends_keep_one_chain(any_store):
 
     assert all(o is None for o in _together(6, append))
     assert count(any_store, _A) == 6 and verify_chain(any_store) is None
+
+
+def test_list_entries_gives_them_all_unless_limited(store):
+    made = [record(store, dossier_id=f"d{n}") for n in range(205)]
+    listed = list_entries(store)
+    assert len(listed) == 205 and [e.id for e in listed] == [e.id for e in reversed(made)]  # newest first
+    assert [e.id for e in list_entries(store, limit=3)] == [e.id for e in reversed(made[-3:])]
