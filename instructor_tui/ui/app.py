@@ -3,7 +3,7 @@ from disk itself — `instructor_tui.app_factory.make_app` builds it for the CLI
 
 Start-up order: the queue paints its first rows first; only then does the background work start
 (sync_worker.PortalWork: connector, token, periodic sync, outbox sender, pending count), so that
-nothing the first frame does not need — httpx, the keyring, the sync engine — is imported before it.
+nothing the first frame does not need — httpx, the keyring, the sync engine, babel — is imported before it.
 """
 
 from __future__ import annotations
@@ -108,6 +108,7 @@ class InstructorApp(PortalWork, CallActions):
         self._store = store
         self._open_store = open_store
         self._store_lock = threading.Lock()
+        self._warmed_up = False
         self.session_token_note = session_token_note
         self.queue = StoreQueue(reader or store, lambda: self.store, first_query)  # type: ignore[arg-type]
         self.init_portal_work(connector=connector, token=token, lookup_token=lookup_token)
@@ -149,6 +150,9 @@ class InstructorApp(PortalWork, CallActions):
         self.call_from_thread(self.start_background)
 
     def start_background(self) -> None:
+        if not self._warmed_up:
+            self._warmed_up = True
+            self.warm_up()
         if self._store is None:
             self.open_store_in_background()
             return
@@ -185,23 +189,18 @@ class InstructorApp(PortalWork, CallActions):
             self.notify(_("The local copy of the dossiers was damaged: it was set aside and is being "
                           "rebuilt from the portal. Decisions waiting to be sent are kept."),
                         title=_("Local store"), severity="warning", timeout=15, markup=False)
-        self.warm_up()
         if self._store is not None:  # else once it is open
             self.load_schemes()
         self.arm_background()
 
-    @work(thread=True, exit_on_error=False, group="warm-up", description="Load locale data and time zone")
+    @work(thread=True, exit_on_error=False, group="warm-up", description="Load locale data")
     def warm_up(self) -> None:
-        """Babel's locale data and the Paris time zone are files read on first use: read them here,
-        while the queue counts its rows, rather than on the UI thread when the first rows are drawn."""
-        from datetime import UTC, datetime
+        """Babel (its import and locale data: ~30 ms) formats non-integer numbers, such as file sizes:
+        loaded here, once the first rows are on screen (which need none of it, see i18n), rather than
+        on the UI thread when first used."""
+        from instructor_tui.i18n import format_number
 
-        from instructor_tui.i18n import format_money, format_number
-        from instructor_tui.ui.formatting import short_date
-
-        format_number(1000)
-        format_money(100)
-        short_date(datetime.now(UTC))
+        format_number(0.5)
 
     def action_help(self) -> None:
         from instructor_tui.ui.help import HelpScreen
