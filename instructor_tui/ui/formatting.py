@@ -9,13 +9,16 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime, tzinfo
 from functools import cache
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from instructor_tui.domain.models import Scheme
 from instructor_tui.domain.sanitize import clean_line
 from instructor_tui.domain.states import LABELS_EN, PORTAL_LABELS_FR, DossierState
 from instructor_tui.i18n import _, current_language, format_date, format_datetime
+
+if TYPE_CHECKING:
+    from instructor_tui.domain.models import Scheme
 
 
 @cache

@@ -6,15 +6,19 @@ objects, never parsed as markup.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
-from instructor_tui.domain.models import ApplicantKind, Dossier
 from instructor_tui.domain.sanitize import clean_line, clean_text
 from instructor_tui.i18n import _, format_money
 from instructor_tui.ui.formatting import file_size, scheme_label, short_date, short_datetime, state_label
+
+if TYPE_CHECKING:  # the models' dataclasses cost the start ~7 ms: imported with the first dossier shown
+    from instructor_tui.domain.models import Dossier
 
 HISTORY_LINES = 6
 LABEL_WIDTH = 18
@@ -79,6 +83,8 @@ def _heading(text: Text, title: str) -> None:
 
 def summary_text(dossier: Dossier) -> Text:
     """The pane's content for `dossier`, as plain Text (testable without a screen)."""
+    from instructor_tui.domain.models import ApplicantKind
+
     applicant = dossier.applicant
     text = Text(no_wrap=False, overflow="fold")
     text.append(_("Dossier {number}").format(number=clean_line(dossier.number, 40)), style="bold reverse")
