@@ -388,6 +388,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         # Messages before the settings are read (usage errors) are in the default language.
         set_language("fr")
+        if not (sys.argv[1:] if argv is None else argv):
+            # The usual start, `instructor-tui` alone: what the parser would answer, without building
+            # it (its subcommands and the modules that declare them cost ~8 ms of the start).
+            return int(cmd_run(argparse.Namespace(profile=None, func=cmd_run, command=None)))
         parser = build_parser()
         args = parser.parse_args(argv)
         return int(args.func(args))

@@ -58,3 +58,13 @@ def test_messages_follow_the_settings_language(capsys, lang, word):
     paths.config_file().write_text(f'language = "{lang}"\n')
     assert cli.main(["--profile", "nope", "logout"]) == 2
     assert word in capsys.readouterr().err
+
+
+def test_no_arguments_is_what_the_parser_says_for_none():
+    """`instructor-tui` alone skips building the parser: it must mean what the parser means."""
+    import argparse
+
+    from instructor_tui import cli
+
+    assert vars(cli.build_parser().parse_args([])) == vars(
+        argparse.Namespace(profile=None, func=cli.cmd_run, command=None))
