@@ -487,6 +487,27 @@ async def test_a_note_on_the_linked_dossier_from_the_call(small_store: Store) ->
     assert [n.text for n in list_notes(small_store, "d0007")] == ["Demandeur sourd : écrire plutôt"]
 
 
+async def test_a_note_from_the_call_shows_on_the_open_dossier(small_store: Store) -> None:
+    app = make_call_app(small_store)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        dossier_screen = await open_dossier_screen(pilot, 7)
+        dossier_id = dossier_screen.dossier.id
+        await pilot.press("ctrl+t", *PHONE_OF_7, "enter")
+        await wait_panel(pilot)
+        await pilot.press("ctrl+n")
+        await pilot.pause()
+        assert isinstance(app.screen, CallNoteDialog)
+        await pilot.press(*"Rappeler lundi", "ctrl+s")
+        await wait_panel(pilot)
+        assert dossier_id == "d0007", dossier_id
+        for _ in range(40):
+            await pilot.pause(0.02)
+            if "Rappeler lundi" in str(dossier_screen.query_one("#notes").render()):
+                break
+        assert "Rappeler lundi" in str(dossier_screen.query_one("#notes").render())
+
+
 class FakeConnector:
     def __init__(self, fail: BaseException | None = None) -> None:
         self.fail = fail

@@ -763,6 +763,10 @@ class CallPanel(Vertical):
     def _note_added(self, dossier_id: str, text: str, delivery: NoteDelivery | None = None) -> None:
         if self.draft.note_text == text:
             self.draft.note_text = ""
+        for screen in self.app.screen_stack:  # a dossier screen beneath shows the new note too
+            shown = getattr(screen, "notes_written_elsewhere", None)
+            if callable(shown):
+                shown(dossier_id, delivery)
         linked = self.draft.linked.get(dossier_id)
         number = linked.number if linked else dossier_id
         if delivery is None:

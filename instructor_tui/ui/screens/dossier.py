@@ -1151,6 +1151,27 @@ class DossierScreen(Screen[str | None]):
         self.notify(_("Note saved; it is being written to the portal too.") if delivery is not None
                     else _("Note saved."), markup=False, timeout=2)
 
+    def notes_written_elsewhere(self, dossier_id: str, delivery: NoteDelivery | None) -> None:
+        """A note of `dossier_id` was saved somewhere else (the call panel): show it here too."""
+        self._prepared.pop(dossier_id, None)
+        if self.current is not None and self.current.dossier.id == dossier_id:
+            self._reload_notes(dossier_id, delivery)
+
+    @work(thread=True, exit_on_error=False, group="dossier-note", description="Read a dossier's notes")
+    def _reload_notes(self, dossier_id: str, delivery: NoteDelivery | None) -> None:
+        from instructor_tui.store.notes import list_notes
+
+        notes = list_notes(self.store, dossier_id)
+        self.app.call_from_thread(self._notes_reloaded, dossier_id, notes, delivery)
+
+    def _notes_reloaded(self, dossier_id: str, notes: list[Note], delivery: NoteDelivery | None) -> None:
+        if self.current is None or self.current.dossier.id != dossier_id:
+            return
+        self.current.notes = notes
+        if delivery is not None:
+            self.current.notes_delivery = delivery
+        self.query_one("#notes", Static).update(self._notes_text(self._styles()))
+
     def _notes_text(self, styles: view.Styles) -> Text:
         """The notes, then where they stand on the portal when they go there."""
         assert self.current is not None
