@@ -140,7 +140,6 @@ class DossierWriter:
                 after(conn)
         return written
 
-
     def upsert_prepared(self, pages: Sequence[PreparedRows], *, after: AfterWrite | None = None) -> int:
         """`upsert` of rows made beforehand by `prepare_rows` (SQLite only): a sync prepares each page
         where it decodes it, and this connection's thread runs SQL only. One transaction for up to
