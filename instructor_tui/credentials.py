@@ -11,12 +11,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
-
-import keyring
-import keyring.backend
-import keyring.errors
+from typing import TYPE_CHECKING
 
 from instructor_tui.i18n import N_
+
+if TYPE_CHECKING:
+    import keyring.backend
+
+# keyring is imported where it is used: its import (~80 ms: jaraco, urllib.request, email,
+# configparser) and get_keyring's backend discovery (~70 ms) are not paid when the token comes from
+# INSTRUCTOR_TUI_TOKEN, and otherwise run in the app's background thread, never before its first rows.
 
 SERVICE = "instructor-tui"
 TOKEN_ENV = "INSTRUCTOR_TUI_TOKEN"
@@ -66,6 +70,8 @@ def _backends(backend: keyring.backend.KeyringBackend) -> list[keyring.backend.K
 
 def check_backend() -> keyring.backend.KeyringBackend:
     """The usable keyring backend, or KeyringUnavailable saying why there is none."""
+    import keyring
+
     backend = keyring.get_keyring()
     members = _backends(backend)
     for member in members:
@@ -88,6 +94,8 @@ def load_token(profile: str) -> Token | None:
     if env:
         return Token(env, TokenSource.ENVIRONMENT)
     check_backend()
+    import keyring.errors
+
     try:
         value = keyring.get_password(SERVICE, profile)
     except keyring.errors.KeyringError as exc:
@@ -100,6 +108,8 @@ def save_token(profile: str, value: str) -> None:
     if not value:
         raise ValueError("empty token")
     check_backend()
+    import keyring.errors
+
     try:
         keyring.set_password(SERVICE, profile, value)
     except keyring.errors.KeyringError as exc:
@@ -109,6 +119,8 @@ def save_token(profile: str, value: str) -> None:
 def delete_token(profile: str) -> bool:
     """Remove the stored token; False when there was none."""
     check_backend()
+    import keyring.errors
+
     try:
         keyring.delete_password(SERVICE, profile)
     except keyring.errors.PasswordDeleteError:

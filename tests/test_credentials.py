@@ -92,3 +92,17 @@ def test_plaintext_backend_is_refused():
         assert "keyrings.alt.file" in info.value.params["backend"]
     finally:
         keyring.set_keyring(previous)
+
+
+def test_a_token_from_the_environment_does_not_import_keyring():
+    """keyring's import and backend discovery cost ~150 ms: the automation path does without them."""
+    import os
+    import subprocess
+    import sys
+
+    code = ("import sys\nfrom instructor_tui import credentials\n"
+            "token = credentials.load_token('p')\n"
+            "print(token.source.value, 'keyring' in sys.modules)\n")
+    env = dict(os.environ, INSTRUCTOR_TUI_TOKEN="abc")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env).stdout
+    assert out.split() == ["environment", "False"]
