@@ -70,7 +70,7 @@ def big_store_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempP
     clean clone builds them (the store's first-fill path: about 20 s plus the generator's time).
     """
     path = tmp_path_factory.mktemp("big-store") / "instructor.sqlite3"
-    cache = request.config.cache
+    cache = getattr(request.config, "cache", None)  # absent, not None, under -p no:cacheprovider
     if cache is None:  # -p no:cacheprovider
         _build_big_store(path)
         return f"sqlite:///{path}"
