@@ -7,10 +7,12 @@ Measured in one run, in a real terminal (a tmux pane of 120×40) so that "painte
   (b') the same through the real command, `instructor-tui`: CLI, settings file, token (from
       INSTRUCTOR_TUI_TOKEN, the automation path), store, app — the profile names a portal (a closed
       loopback port: the app goes offline in the background, after its first rows);
-  (c) search latency: from the last keystroke of a query to the repainted results (count and first row);
-  (d) peak RSS of the app process (VmHWM from /proc).
+  (c) search latency: from the last keystroke of a query to the repainted results (count and first row),
+      once the app's start-up work is done (`--search-at-once`: as soon as the first rows are shown);
+  (d) peak RSS of the app process (VmHWM from /proc);
+  (e) process start → the app's start-up work done (the offline state shown).
 
-    .venv/bin/python benchmarks/queue_open.py [--store PATH] [--runs 5]
+    .venv/bin/python benchmarks/queue_open.py [--store PATH] [--runs 5] [--search-at-once]
 
 The store is built once with the demo generator (about two minutes) and reused when PATH exists.
 Prints the figures, then one `target …` line per goal of issue 2.
@@ -120,6 +122,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--store", type=Path, help="SQLite file to use (built when missing)")
     parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--search-at-once", action="store_true",
+                        help="search as soon as the first rows are shown, during the app's start-up work")
     args = parser.parse_args()
     if shutil.which("tmux") is None:
         print("tmux is required", file=sys.stderr)
@@ -180,6 +184,10 @@ def main() -> int:
             t0 = start(cli_command)
             real.append(wait_for(lambda s: first.number in s) - t0)
 
+        # The app's start-up work after its first rows (the database layer, the portal attempt, which
+        # fails: the port is closed) ends with the offline state on the status bar; the searches wait
+        # for it unless asked to start at once, as they did until 2026-12-02.
+        settled_ms = (wait_for(lambda s: args.search_at_once or "Hors ligne" in s) - t0) * 1000
         # Search latency, in the real app (`instructor-tui`) left running by the last run.
         sample_rows = fetch_window(store, QueueFilter(), QueueOrder(), 0, 60_000)[::6_000]
         queries = [sample_rows[0].city, sample_rows[1].number, sample_rows[2].applicant_name.split()[0],
@@ -236,6 +244,8 @@ def main() -> int:
           f"max {search_max:.0f} ms over {len(latencies)} queries (" + ", ".join(f"{x:.0f}" for x in latencies)
           + ")")
     print(f"(d) peak RSS of the app process:                 {rss:7.1f} MB")
+    if not args.search_at_once:
+        print(f"(e) start → start-up work done (offline shown):  {settled_ms:7.0f} ms (then the searches)")
 
     def verdict(ok: bool) -> str:
         return "met" if ok else "missed"

@@ -8,6 +8,7 @@ nothing the first frame does not need — httpx, the keyring, the sync engine, b
 
 from __future__ import annotations
 
+import gc
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -109,6 +110,7 @@ class InstructorApp(PortalWork, CallActions):
         self._open_store = open_store
         self._store_lock = threading.Lock()
         self._warmed_up = False
+        self._frozen: set[str] = set()
         self.session_token_note = session_token_note
         self.queue = StoreQueue(reader or store, lambda: self.store, first_query)  # type: ignore[arg-type]
         self.init_portal_work(connector=connector, token=token, lookup_token=lookup_token)
@@ -157,6 +159,21 @@ class InstructorApp(PortalWork, CallActions):
             self.open_store_in_background()
             return
         super().start_background()
+        self._freeze_long_lived("store")
+
+    def set_link(self, link: Link) -> None:
+        super().set_link(link)
+        if link is not Link.CONNECTING:  # the portal client (httpx, the sync engine) is loaded
+            self._freeze_long_lived("portal")
+
+    def _freeze_long_lived(self, moment: str) -> None:
+        """Start-up's imports (the database layer, then the portal client) built objects that live as
+        long as the app: out of the cyclic collector's reach, its full passes no longer walk them. Each
+        such pass took ~100 ms of the UI thread and now and then landed on a keystroke: a search on
+        100,000 dossiers repainted in 150-200 ms instead of 60-80 (none with the collector off)."""
+        if moment not in self._frozen:
+            self._frozen.add(moment)
+            gc.freeze()
 
     @property
     def portal_online(self) -> bool:
@@ -231,6 +248,8 @@ class InstructorApp(PortalWork, CallActions):
             self.push_screen(StatsScreen())
 
     async def on_unmount(self) -> None:
+        if self._frozen:  # what the app froze may be freed again (tests run many apps in one process)
+            gc.unfreeze()
         await self.close_portal()
         from instructor_tui.store.sqlite_reader import SqliteReader
 

@@ -173,3 +173,15 @@ async def test_the_first_frame_shows_the_rows_read_ahead(tmp_path):
         assert any("VAE-2022-" in line for line in table_lines(pilot))
         await settle(pilot)
         assert app._background_started  # the first rows were announced to the app
+
+
+async def test_start_up_objects_are_frozen_out_of_the_collector_until_the_app_ends(tmp_path):
+    import gc
+
+    app = make_app(Settings(), "local", _profile(tmp_path))
+    before = gc.get_freeze_count()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        assert app._store is not None
+        assert gc.get_freeze_count() > before  # the full collections no longer walk them
+    assert gc.get_freeze_count() == 0  # the app gave them back
