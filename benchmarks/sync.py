@@ -196,7 +196,13 @@ async def main() -> None:
             await raw_transport(base)  # warm-up: server caches and connections, not counted
             ratios: list[float] = []
             fulls: list[float] = []
+            cache_url = ""
             for round_ in range(1, args.rounds + 1):
+                # The previous round's files go, and what it wrote reaches the disk now, not during
+                # this round (its write-back made each round slower than the one before).
+                for old in Path(tmp).glob("cache-*"):
+                    old.unlink()
+                os.sync()
                 _CPU.clear()
                 raw_before, raw_items = await raw_transport(base)
                 cache_url = f"sqlite:///{Path(tmp) / f'cache-{round_}.sqlite3'}"
