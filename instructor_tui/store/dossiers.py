@@ -344,7 +344,11 @@ hardly ever ran beside it. A statement of many rows runs them all without the GI
 
 
 def _insert_rows(driver: sqlite3.Connection, sql: str, rows: Sequence[tuple[Any, ...]]) -> None:
-    n = SQLITE_ROWS_PER_STATEMENT
+    if not rows:
+        return
+    # Within SQLite's limit on a statement's parameters: 999 before SQLite 3.32 (still the system
+    # library of some Linux distributions), 32,766 or more since.
+    n = max(1, min(SQLITE_ROWS_PER_STATEMENT, driver.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER) // len(rows[0])))
     for start in range(0, len(rows), n):
         chunk = rows[start:start + n]
         driver.execute(_multi_row(sql, len(chunk)), list(chain.from_iterable(chunk)))

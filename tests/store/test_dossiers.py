@@ -243,6 +243,22 @@ def test_prepared_pages_give_the_same_cache_as_dossiers(tmp_path, monkeypatch):
         prepared.close()
 
 
+def test_bulk_statements_stay_within_sqlites_parameter_limit(store):
+    """SQLite before 3.32 allows 999 parameters a statement (24 columns: 41 rows, not 100)."""
+    import sqlite3
+
+    from instructor_tui.store import dossiers
+
+    data = list(make_dossiers(120, seed=9))
+    with dossiers.dossier_writer(store) as writer:
+        driver = writer.conn.connection.driver_connection
+        assert isinstance(driver, sqlite3.Connection)
+        driver.setlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER, 999)
+        assert writer.upsert_prepared([dossiers.prepare_rows(data)]) == 120
+    assert _count(store, tables.dossier_table) == 120
+    assert get_dossier(store, data[-1].id) == data[-1]
+
+
 def test_datetimes_written_by_the_fast_path_read_back_equal(store):
     dossier = dataclasses.replace(
         next(make_dossiers(1)),
