@@ -231,12 +231,23 @@ def cmd_demo(args: argparse.Namespace) -> int:
     # The portal runs in its own process: its imports and its work use the other core, not the UI's.
     url, server = _start_portal_process(args, db_path)
     try:
-        from instructor_tui.app_factory import make_app, open_profile_store
+        from instructor_tui.app_factory import make_app, open_profile_store, quick_reader
         from instructor_tui.store.queue import QueueFilter, count_rows
 
+        remembered = profile.instructor_id if args.user == DEMO_USER else ""
+        reader = quick_reader(name, profile) if remembered and not first_run else None
+        if reader is not None and count_rows(reader, QueueFilter()) > 0:
+            # A later start on a filled cache: the app is built (its modules load, its first rows are
+            # read) while the portal starts, on the other core; it opens once the portal answers.
+            reader.close()
+            app = make_app(settings, name, replace(profile, portal_url=url), token=args.user)
+            _wait_for_portal(url, server, timeout=60)
+            app.run()
+            return app.return_code or 0
+        if reader is not None:
+            reader.close()
         store = open_profile_store(name, profile)
         _wait_for_portal(url, server, timeout=300 if first_run else 60)
-        remembered = profile.instructor_id if args.user == DEMO_USER else ""
         instructor_id = remembered or _whoami(replace(profile, portal_url=url), args.user).user_id
         if args.user == DEMO_USER and not remembered:
             save_profile(DEMO_PROFILE, replace(profile, instructor_id=instructor_id))

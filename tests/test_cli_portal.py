@@ -42,15 +42,24 @@ def test_demo_seeds_syncs_and_opens_the_app_signed_in(monkeypatch):
     opened = {}
 
     class FakeApp:
+        return_code = 0
+
         def __init__(self, settings, name, profile, token, store):
-            opened.update(name=name, profile=profile, token=token, count=count_rows(store, QueueFilter()))
+            if store is None:  # the quick start: the rows come from the standard-library reader
+                reader = factory.quick_reader(name, profile)
+                assert reader is not None
+                count = count_rows(reader, QueueFilter())
+                reader.close()
+            else:
+                count = count_rows(store, QueueFilter())
+            opened.update(name=name, profile=profile, token=token, count=count, store=store)
 
         def run(self):
             opened["ran"] = True
 
     import instructor_tui.app_factory as factory
 
-    def fake_make_app(settings, name, profile, *, token, store):
+    def fake_make_app(settings, name, profile, *, token, store=None):
         return FakeApp(settings, name, profile, token, store)
 
     monkeypatch.setattr(factory, "make_app", fake_make_app)
@@ -58,6 +67,11 @@ def test_demo_seeds_syncs_and_opens_the_app_signed_in(monkeypatch):
     assert opened["ran"] and opened["count"] == 40
     assert opened["profile"].instructor_id == "instructor-1"
     assert opened["profile"].portal_url.startswith("http://127.0.0.1:")
-    # A later start reuses the portal's data and the cache: same dossiers, no second seeding.
+    assert opened["store"] is not None  # the first start filled the cache before opening the app
+    # A later start reuses the portal's data and the cache: same dossiers, no second seeding; the app
+    # is built on the quick reader while the portal starts.
+    opened.clear()
     assert cli.main(["demo", "--dossiers", "40", "--seed", "3"]) == 0
-    assert opened["count"] == 40
+    assert opened["ran"] and opened["count"] == 40 and opened["store"] is None
+    assert opened["profile"].instructor_id == "instructor-1"
+    assert opened["profile"].portal_url.startswith("http://127.0.0.1:")
