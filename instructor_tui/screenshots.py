@@ -168,6 +168,9 @@ async def _drive(app: Any, out: Path, png: bool) -> list[Shot]:
         await pilot.press("ctrl+e")
         await _until(pilot, lambda: type(app.screen).__name__ == "StatsScreen", "the statistics screen")
         await _settle(pilot)
+        # The demo's decisions date from 2022–2023: the whole period (`p` twice: 90 days, all) shows them.
+        await pilot.press("p", "p")
+        await _settle(pilot)
         await pilot.pause(0.5)
         await _settle(pilot)
         shots.append(_save(app, out, "statistics", png))
