@@ -48,6 +48,23 @@ def _live_total(portal_url: str) -> int:
     return httpx.get(f"{portal_url}/health").json()["dossiers"]
 
 
+async def test_a_full_sync_into_postgresql_takes_the_dossiers_way(instructor, pg_url, portal_url):
+    """PostgreSQL has no prepared rows (StoreSink.prepare gives None): pages go as dossiers."""
+    from instructor_tui.store import open_store
+
+    store = open_store(pg_url)
+    try:
+        sink = StoreSink(store)
+        assert sink.prepare([]) is None
+        report = await SyncEngine(instructor, sink).sync()
+        assert report.status is SyncStatus.OK, report.error
+        assert _count(store) == _live_total(portal_url) == report.upserted
+        page = await instructor.pull_dossiers("velo-electrique", None, None)
+        assert get_dossier(store, page.dossiers[0].id) == page.dossiers[0]
+    finally:
+        store.close()
+
+
 async def test_whoami_and_schemes(instructor):
     me = await instructor.whoami()
     assert me.user_id == "instructor-1" and Role.INSTRUCTOR in me.roles
