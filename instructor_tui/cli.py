@@ -235,17 +235,19 @@ def cmd_demo(args: argparse.Namespace) -> int:
         from instructor_tui.store.queue import QueueFilter, count_rows
 
         remembered = profile.instructor_id if args.user == DEMO_USER else ""
-        reader = quick_reader(name, profile) if remembered and not first_run else None
-        if reader is not None and count_rows(reader, QueueFilter()) > 0:
+        filled = False
+        if remembered and not first_run and (reader := quick_reader(name, profile)) is not None:
+            try:
+                filled = count_rows(reader, QueueFilter()) > 0
+            finally:
+                reader.close()
+        if filled:
             # A later start on a filled cache: the app is built (its modules load, its first rows are
             # read) while the portal starts, on the other core; it opens once the portal answers.
-            reader.close()
             app = make_app(settings, name, replace(profile, portal_url=url), token=args.user)
             _wait_for_portal(url, server, timeout=60)
             app.run()
             return app.return_code or 0
-        if reader is not None:
-            reader.close()
         store = open_profile_store(name, profile)
         _wait_for_portal(url, server, timeout=300 if first_run else 60)
         instructor_id = remembered or _whoami(replace(profile, portal_url=url), args.user).user_id

@@ -1142,12 +1142,7 @@ class DossierScreen(Screen[str | None]):
             if callable(wake):
                 wake()
             self._ensure_polling()
-        if self.current is not None and self.current.dossier.id == dossier_id:
-            self.current.notes = notes
-            if delivery is not None:
-                self.current.notes_delivery = delivery
-            self.query_one("#notes", Static).update(self._notes_text(self._styles()))
-        self._prepared.pop(dossier_id, None)
+        self._show_notes(dossier_id, notes, delivery)
         self.notify(_("Note saved; it is being written to the portal too.") if delivery is not None
                     else _("Note saved."), markup=False, timeout=2)
 
@@ -1162,15 +1157,17 @@ class DossierScreen(Screen[str | None]):
         from instructor_tui.store.notes import list_notes
 
         notes = list_notes(self.store, dossier_id)
-        self.app.call_from_thread(self._notes_reloaded, dossier_id, notes, delivery)
+        self.app.call_from_thread(self._show_notes, dossier_id, notes, delivery)
 
-    def _notes_reloaded(self, dossier_id: str, notes: list[Note], delivery: NoteDelivery | None) -> None:
-        if self.current is None or self.current.dossier.id != dossier_id:
-            return
-        self.current.notes = notes
-        if delivery is not None:
-            self.current.notes_delivery = delivery
-        self.query_one("#notes", Static).update(self._notes_text(self._styles()))
+    def _show_notes(self, dossier_id: str, notes: list[Note], delivery: NoteDelivery | None) -> None:
+        """The dossier's notes as just read, on screen if it is the one shown; a prepared copy of it
+        (read before the note) is dropped."""
+        if self.current is not None and self.current.dossier.id == dossier_id:
+            self.current.notes = notes
+            if delivery is not None:
+                self.current.notes_delivery = delivery
+            self.query_one("#notes", Static).update(self._notes_text(self._styles()))
+        self._prepared.pop(dossier_id, None)
 
     def _notes_text(self, styles: view.Styles) -> Text:
         """The notes, then where they stand on the portal when they go there."""
