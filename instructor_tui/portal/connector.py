@@ -15,7 +15,7 @@ it, notes stay on the workstation.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 from typing import Any, Protocol, runtime_checkable
@@ -57,6 +57,9 @@ class DossierPage:
     total: int | None = None
     """How many dossiers the whole pull will bring, when the portal says so (progress bars)."""
     resume_cursor: str | None = None
+    encoded: tuple[bytes, ...] = field(default=(), compare=False, repr=False)
+    """Each dossier's JSON as the portal sent it, in order, when the connector keeps it (Portal API
+    v1's strict decoder does): the cache stores it as the dossier's detail (store.serialize)."""
 
     @property
     def position(self) -> str | None:

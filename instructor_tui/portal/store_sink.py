@@ -78,9 +78,10 @@ class StoreSink:
                 return writer.upsert_prepared(cast(list[PreparedRows], prepared), after=save_cursors)
             return writer.upsert((d for page in pages for d in page.dossiers), after=save_cursors)
 
-    def prepare(self, dossiers: Sequence[Dossier]) -> PreparedRows | None:
-        """The SQLite rows of a page, made as it arrives (SyncSink's optional step)."""
-        return prepare_rows(dossiers) if self.store.dialect == "sqlite" else None
+    def prepare(self, dossiers: Sequence[Dossier], encoded: Sequence[bytes] = ()) -> PreparedRows | None:
+        """The SQLite rows of a page, made as it arrives (SyncSink's optional step); `encoded`: the
+        dossiers' JSON as the portal sent it, kept as their details (DossierPage.encoded)."""
+        return prepare_rows(dossiers, encoded) if self.store.dialect == "sqlite" else None
 
     @contextmanager
     def _writing(self) -> Iterator[DossierWriter]:

@@ -85,9 +85,10 @@ class SyncSink(Protocol):
 
     def save_cursor(self, scope: str, state: CursorState) -> None: ...
 
-    # Optional: `prepare(dossiers) -> object`, called on the event loop as each page arrives; its
-    # result reaches `write_pages` in `PageWrite.prepared`. StoreSink turns the dossiers into rows
-    # there, so that the writer thread runs SQL only (beside the next pages' decoding).
+    # Optional: `prepare(dossiers, encoded) -> object`, called on the event loop as each page
+    # arrives (`encoded`: DossierPage.encoded); its result reaches `write_pages` in
+    # `PageWrite.prepared`. StoreSink turns the dossiers into rows there, so that the writer thread
+    # runs SQL only (beside the next pages' decoding).
 
     def delete_dossiers(self, deleted: Sequence[DeletedDossier], scope: str, cursor: CursorState) -> int:
         """Delete those dossiers and save the deletions cursor in one transaction; return the count."""
@@ -164,7 +165,7 @@ class SyncEngine:
         self.queue_pages = queue_pages
         self.max_batch_pages = max_batch_pages
         self._lock = asyncio.Lock()
-        self._prepare: Callable[[Sequence[Dossier]], object] | None = getattr(sink, "prepare", None)
+        self._prepare: Callable[[Sequence[Dossier], Sequence[bytes]], object] | None = getattr(sink, "prepare", None)
 
     async def sync(
         self,
@@ -309,7 +310,7 @@ class SyncEngine:
             since = saved.updated_since
             if finished and newest is not None:
                 since = max(newest - SINCE_MARGIN, since) if since else newest - SINCE_MARGIN
-            prepared = self._prepare(page.dossiers) if self._prepare is not None else None
+            prepared = self._prepare(page.dossiers, page.encoded) if self._prepare is not None else None
             await queue.put(PageWrite(scope, page.dossiers, position, since, prepared))
             if finished:
                 if progress.totals.get(scope) is None:

@@ -14,10 +14,9 @@ so a page gets exactly the same dossiers, or the same MalformedResponse, either 
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable
 from datetime import datetime
-from typing import Annotated, Any, TypeVar
+from typing import Any, TypeVar
 
 import msgspec
 
@@ -42,6 +41,7 @@ from instructor_tui.portal.connector import (
     MessageReceipt,
     Role,
 )
+from instructor_tui.store.serialize import V1Dossier, V1Doubt, dossier_from_v1
 
 T = TypeVar("T")
 
@@ -324,32 +324,13 @@ def parse_dossier_page(data: Any) -> DossierPage:
 # through the mapping, which decides (and names the field when it refuses). What msgspec accepts
 # beyond it is checked after decoding (time zones, sizes, checksum members the v1 contract does not
 # have) or is harmless: RFC 3339 timestamps written with a lower-case `t`/`z`, and fractions of a
-# second finer than a microsecond rounded rather than cut.
-
-_Aware = Annotated[datetime, msgspec.Meta(tz=True)]
-_DECISION_KEPT = ("kind", "amount_cents", "reason", "decided_by", "decided_at")
-
-
-class _StrictDossier(msgspec.Struct):
-    id: str
-    number: str
-    scheme: str
-    state: DossierState
-    applicant: Applicant
-    submitted_at: _Aware
-    updated_at: _Aware
-    version: str
-    requested_cents: int = 0
-    fields: dict[str, Any] = {}
-    attachments: tuple[Attachment, ...] = ()
-    history: tuple[HistoryEvent, ...] = ()
-    assigned_to: str = ""
-    state_changed_at: _Aware | None = None
-    decision: Any = None
+# second finer than a microsecond rounded rather than cut. The dossiers' type and its checks are
+# store.serialize's (V1Dossier, dossier_from_v1): the cache keeps each dossier's JSON as the portal
+# sent it and reads it back with them.
 
 
 class _StrictPage(msgspec.Struct):
-    items: list[_StrictDossier]
+    items: list[msgspec.Raw]
     next_cursor: str | None = None
     has_more: bool = False
     total: int | None = None
@@ -357,19 +338,17 @@ class _StrictPage(msgspec.Struct):
 
 
 _PAGE_DECODER = msgspec.json.Decoder(_StrictPage)
-
-
-class _Doubt(Exception):
-    """Internal: the strict decoder leaves this page to the mapping."""
+_DOSSIER_DECODER = msgspec.json.Decoder(V1Dossier)
 
 
 def decode_dossier_page(content: bytes) -> DossierPage | None:
     """A page of `GET /dossiers` from its body, by the strict decoder; None when the page must go
-    through `parse_dossier_page` (which then maps it, or says what is wrong)."""
+    through `parse_dossier_page` (which then maps it, or says what is wrong). The page keeps each
+    dossier's JSON as sent (`DossierPage.encoded`): the cache stores it as the dossier's detail."""
     try:
         page = _PAGE_DECODER.decode(content)
-        dossiers = tuple(_strict_dossier(d) for d in page.items)
-    except (msgspec.DecodeError, _Doubt):  # ValidationError is a DecodeError
+        dossiers = tuple(dossier_from_v1(_DOSSIER_DECODER.decode(item)) for item in page.items)
+    except (msgspec.DecodeError, V1Doubt):  # ValidationError is a DecodeError
         return None
     return DossierPage(
         dossiers=dossiers,
@@ -377,28 +356,7 @@ def decode_dossier_page(content: bytes) -> DossierPage | None:
         has_more=page.has_more,
         total=page.total,
         resume_cursor=page.resume_cursor or None,
-    )
-
-
-def _strict_dossier(d: _StrictDossier) -> Dossier:
-    fields = d.fields
-    decision = d.decision
-    if isinstance(decision, dict):
-        fields = {**fields, "_decision": {k: decision[k] for k in _DECISION_KEPT if k in decision}}
-    attachments = d.attachments
-    upper = False
-    for a in attachments:
-        if a.size < 0 or a.checksum or a.checksum_algorithm != "sha256":
-            raise _Doubt  # a negative size is refused by the mapping; checksum members are not v1's
-        upper = upper or (not a.sha256.islower() and a.sha256 != a.sha256.lower())
-    if upper:
-        attachments = tuple(dataclasses.replace(a, sha256=a.sha256.lower()) for a in attachments)
-    for event in d.history:
-        if event.at.tzinfo is None:
-            raise _Doubt
-    return Dossier(
-        d.id, d.number, d.scheme, d.state, d.applicant, d.submitted_at, d.updated_at, d.version,
-        d.requested_cents, fields, attachments, d.history, d.assigned_to, d.state_changed_at,
+        encoded=tuple(bytes(item) for item in page.items),
     )
 
 

@@ -34,7 +34,7 @@ from instructor_tui.store import cache, tables
 from instructor_tui.store._types import UTCDateTime
 from instructor_tui.store.engine import Store
 from instructor_tui.store.search import build_search_text, fold, normalise_phone
-from instructor_tui.store.serialize import dossier_from_json, dossier_to_json
+from instructor_tui.store.serialize import dossier_from_json, dossier_to_json, v1_detail
 
 T = TypeVar("T")
 BATCH_SIZE = 2000
@@ -254,15 +254,21 @@ def _sqlite_row(d: Dossier) -> tuple[Any, ...]:
     )
 
 
-def prepare_rows(batch: Iterable[Dossier]) -> PreparedRows:
-    """The SQLite rows of dossiers (queue row, detail JSON), for `DossierWriter.upsert_prepared`."""
-    unique = {d.id: d for d in batch}  # the last of one id wins (ON CONFLICT can't hit a row twice)
-    dossiers = list(unique.values())
+def prepare_rows(batch: Sequence[Dossier], encoded: Sequence[bytes] = ()) -> PreparedRows:
+    """The SQLite rows of dossiers (queue row, detail JSON), for `DossierWriter.upsert_prepared`.
+    `encoded`, when given, holds each dossier's JSON as the portal sent it (DossierPage.encoded):
+    kept as its detail rather than encoded again (store.serialize.v1_detail)."""
+    sources: Sequence[bytes | None] = encoded if len(encoded) == len(batch) else [None] * len(batch)
+    unique = {d.id: (d, source) for d, source in zip(batch, sources, strict=True)}  # the last of an id wins
     return PreparedRows(
         ids=list(unique),
-        dossiers=[_sqlite_row(d) for d in dossiers],
-        details=[(d.id, dossier_to_json(d)) for d in dossiers],
+        dossiers=[_sqlite_row(d) for d, _ in unique.values()],
+        details=[(d.id, _detail(d, source)) for d, source in unique.values()],
     )
+
+
+def _detail(d: Dossier, source: bytes | None) -> str:
+    return (source is not None and v1_detail(source)) or dossier_to_json(d)
 
 
 _FILLING_ATTR = "_instructor_tui_first_fill"

@@ -297,6 +297,39 @@ def test_the_strict_decoder_gives_exactly_what_the_mapping_gives():
     assert _both(empty)[0] == _both(empty)[1]
 
 
+def test_a_synced_dossier_is_cached_as_the_portal_sent_it_and_reads_back_equal():
+    from instructor_tui.store.dossiers import prepare_rows
+    from instructor_tui.store.serialize import dossier_from_json
+
+    decided = _dossier(3, state="approved", decision={"kind": "approve", "amount_cents": 40_000, "x": 1})
+    offset = _dossier(4, submitted_at="2022-04-04T11:21:48.5+02:00", state_changed_at="2022-04-05T09:00:00Z")
+    upper = _dossier(5)
+    upper["attachments"][0]["sha256"] = "AB" * 32
+    page = wire.decode_dossier_page(_page_bytes(_dossier(1), decided, offset, upper, _dossier(6, fields={"n": 1.5})))
+    assert page is not None and len(page.encoded) == 5
+    rows = prepare_rows(page.dossiers, page.encoded)
+    for (dossier_id, detail), dossier, sent in zip(rows.details, page.dossiers, page.encoded, strict=True):
+        assert dossier_id == dossier.id
+        assert detail == sent.decode()  # not encoded again
+        assert dossier_from_json(detail) == dossier
+    assert dossier_from_json(rows.details[1][1]).fields["_decision"] == {"kind": "approve", "amount_cents": 40_000}
+    assert dossier_from_json(rows.details[3][1]).attachments[0].sha256 == "ab" * 32
+
+
+def test_a_portal_json_that_could_pass_for_the_stores_own_format_is_encoded_instead():
+    from instructor_tui.store.dossiers import prepare_rows
+    from instructor_tui.store.serialize import dossier_from_json
+
+    looks_like_ours = _page_bytes(_dossier(1)).replace(b'{"id": "id-0001"', b'{"format":2,"id": "id-0001"')
+    bad_byte = _page_bytes(_dossier(2, some_member="x")).replace(b'"x"', b'"\xff"')  # skipped, unchecked
+    for content in (looks_like_ours, bad_byte):
+        page = wire.decode_dossier_page(content)
+        assert page is not None
+        (_, detail), = prepare_rows(page.dossiers, page.encoded).details
+        assert detail.startswith('{"format":2,')  # this store's encoding
+        assert dossier_from_json(detail) == page.dossiers[0]
+
+
 def _null_line2(d):
     d["applicant"]["address"]["line2"] = None
 
