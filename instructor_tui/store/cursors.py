@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, Insert, func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -57,9 +58,17 @@ def save_cursor_on(
     """`save_cursor` inside the caller's write transaction on `conn` (a sync saves a page's cursor
     in the transaction that stores its dossiers)."""
     now = synced_at or datetime.now(UTC)
-    insert = sqlite_insert if conn.dialect.name == "sqlite" else pg_insert
-    stmt = insert(_C).values(scope=scope, cursor=cursor, updated_since=updated_since, last_sync_at=now)
-    stmt = stmt.on_conflict_do_update(
+    values = {"scope": scope, "cursor": cursor, "updated_since": updated_since, "last_sync_at": now}
+    conn.execute(_upsert(conn.dialect.name), values)
+
+
+@functools.cache
+def _upsert(dialect: str) -> Insert:
+    """Built once per dialect (a sync saves a cursor with every batch of pages: building the statement
+    took ~0.7 ms of the writer thread's GIL each time)."""
+    insert = sqlite_insert if dialect == "sqlite" else pg_insert
+    stmt = insert(_C)
+    return stmt.on_conflict_do_update(
         index_elements=[_C.c.scope],
         set_={
             "cursor": func.coalesce(stmt.excluded.cursor, _C.c.cursor),
@@ -67,7 +76,6 @@ def save_cursor_on(
             "last_sync_at": stmt.excluded.last_sync_at,
         },
     )
-    conn.execute(stmt)
 
 
 def last_sync_time(store: Store) -> datetime | None:
