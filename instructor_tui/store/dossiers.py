@@ -191,11 +191,20 @@ def sqlite_datetime(value: datetime | None) -> str | None:
     tz = value.tzinfo
     if tz is None:
         raise ValueError("naive datetime given to the store: timestamps must be timezone-aware")
-    # 'YYYY-MM-DD HH:MM:SS.ffffff', in C (the f-string with its seven fields cost ~4 µs a value),
-    # without the '+00:00' (cut rather than a naive copy made: 1.1 µs instead of 2)
-    if tz is not UTC:
-        value = value.astimezone(UTC)
-    return value.isoformat(" ", "microseconds")[:26]
+    # A dossier's times repeat (submitted, updated, state changed, decided), and formatting one
+    # costs ~2.5 µs where looking it up costs ~0.3 (equal instants store the same text).
+    stored = _STORED_DATETIMES.get(value)
+    if stored is None:
+        # 'YYYY-MM-DD HH:MM:SS.ffffff', in C (an f-string with its seven fields cost ~4 µs a value),
+        # without the '+00:00' (cut rather than a naive copy made)
+        stored = (value if tz is UTC else value.astimezone(UTC)).isoformat(" ", "microseconds")[:26]
+        if len(_STORED_DATETIMES) >= 65_536:
+            _STORED_DATETIMES.clear()
+        _STORED_DATETIMES[value] = stored
+    return stored
+
+
+_STORED_DATETIMES: dict[datetime, str] = {}
 
 
 class PreparedRows(NamedTuple):
