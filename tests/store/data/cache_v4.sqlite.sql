@@ -1,5 +1,5 @@
 -- The SQLite cache at CACHE_VERSION 4 (recorded; a change to the cache tables bumps CACHE_VERSION and
--- records a new file). 4: a synced dossier's detail is the portal's JSON of it; the full-text index keeps no detail.
+-- records a new file). 4: tables as in 3; a synced dossier's detail is the portal's JSON of it.
 CREATE TABLE dossier (
 	seq INTEGER NOT NULL, 
 	id VARCHAR NOT NULL, 
@@ -69,7 +69,7 @@ CREATE TABLE cache_version (
 	version INTEGER NOT NULL, 
 	PRIMARY KEY (version)
 );
-CREATE VIRTUAL TABLE dossier_fts USING fts5(search_text, content='dossier', content_rowid='seq', tokenize='unicode61 remove_diacritics 2', prefix='2 3', detail=none);
+CREATE VIRTUAL TABLE dossier_fts USING fts5(search_text, content='dossier', content_rowid='seq', tokenize='unicode61 remove_diacritics 2', prefix='2 3');
 CREATE TRIGGER dossier_fts_insert AFTER INSERT ON dossier BEGIN INSERT INTO dossier_fts(rowid, search_text) VALUES (new.seq, new.search_text); END;
 CREATE TRIGGER dossier_fts_delete AFTER DELETE ON dossier BEGIN INSERT INTO dossier_fts(dossier_fts, rowid, search_text) VALUES ('delete', old.seq, old.search_text); END;
 CREATE TRIGGER dossier_fts_update AFTER UPDATE OF search_text ON dossier WHEN old.search_text IS NOT new.search_text BEGIN INSERT INTO dossier_fts(dossier_fts, rowid, search_text) VALUES ('delete', old.seq, old.search_text); INSERT INTO dossier_fts(rowid, search_text) VALUES (new.seq, new.search_text); END;
