@@ -28,12 +28,12 @@ from sqlalchemy import Connection, delete, literal, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from instructor_tui.domain.models import Dossier
+from instructor_tui.domain.models import Applicant, Dossier
 from instructor_tui.domain.statistics import clock_facts
 from instructor_tui.store import cache, tables
 from instructor_tui.store._types import UTCDateTime
 from instructor_tui.store.engine import Store
-from instructor_tui.store.search import build_search_text, fold, normalise_phone
+from instructor_tui.store.search import build_search_text, fold, normalise_phone, search_text_of
 from instructor_tui.store.serialize import dossier_from_json, dossier_to_json, v1_detail
 
 T = TypeVar("T")
@@ -231,6 +231,7 @@ def _sqlite_row(d: Dossier) -> tuple[Any, ...]:
     applicant = d.applicant
     address = applicant.address
     name = _text(applicant.display_name)
+    folded_name = _folded_name(applicant, name)
     email, city = _text(applicant.email), _text(address.city)
     phone = normalise_phone(applicant.phone)
     facts = clock_facts(d)
@@ -241,7 +242,7 @@ def _sqlite_row(d: Dossier) -> tuple[Any, ...]:
         d.scheme,
         d.state.value,
         name,
-        sort_name(name),
+        folded_name,
         email,
         phone,
         city,
@@ -252,7 +253,7 @@ def _sqlite_row(d: Dossier) -> tuple[Any, ...]:
         d.requested_cents,
         _text(d.assigned_to),
         d.version,
-        build_search_text(d.number, name, email, phone, city),
+        search_text_of(d.number, folded_name, email, phone, city),
         facts.origin_s,
         facts.paused_at_s,
         decision.value if decision is not None else None,
@@ -261,6 +262,22 @@ def _sqlite_row(d: Dossier) -> tuple[Any, ...]:
         facts.delay_s,
         facts.granted_cents,
     )
+
+
+def _folded_name(applicant: Applicant, name: str) -> str:
+    """`sort_name(name)` of a queue row's displayed name: for the usual "LAST First", from its two
+    parts folded apart (each repeats across dossiers, their pair seldom: cached where the whole name
+    would not be; folding goes character by character, so the text is the same)."""
+    last, first = applicant.last_name, applicant.first_name
+    if (applicant.company_name or not last or not first or not last.isprintable() or not first.isprintable()
+            or last != last.strip() or first != first.strip() or " " in last + first or "\x00" in last + first):
+        return sort_name(name)
+    return f"{_fold_upper(last)} {fold(first)}"
+
+
+@functools.lru_cache(maxsize=16384)
+def _fold_upper(last_name: str) -> str:
+    return fold(last_name.upper())
 
 
 def prepare_rows(batch: Sequence[Dossier], encoded: Sequence[bytes] = ()) -> PreparedRows:

@@ -90,6 +90,26 @@ def build_search_text(number: str, name: str, email: str, phone: str, city: str)
     return " ".join(dict.fromkeys(parts))  # unique, in order
 
 
+def search_text_of(number: str, folded_name: str, email: str, phone: str, city: str) -> str:
+    """`build_search_text` with the name already folded (`fold(name)`, which a queue row keeps as
+    its sort key): the same text, without folding the name twice (a bulk sync makes 16,900)."""
+    found = _WORD.findall(number.lower() if number.isascii() else fold(number))
+    parts = [*found, *[w.lstrip("0") for w in found if w.isdigit() and w.startswith("0") and w.strip("0")]]
+    parts += _WORD.findall(folded_name)
+    parts += _WORD.findall(email.lower() if email.isascii() else _fold(email))
+    parts += _city_words(city)
+    if phone:
+        parts.append(phone)
+        if phone.startswith("33") and len(phone) == 11:
+            parts.append("0" + phone[2:])
+    return " ".join(dict.fromkeys(parts))  # unique, in order
+
+
+@lru_cache(maxsize=4096)
+def _city_words(city: str) -> tuple[str, ...]:
+    return tuple(_WORD.findall(fold(city)))
+
+
 def query_groups(query: str) -> list[list[list[str]]]:
     """The typed query as AND-ed groups; each group is OR-ed alternatives; each alternative is
     AND-ed prefixes. A plain word is [[word]]; "06 12" is [["06", "12"], ["0612"]]."""

@@ -162,3 +162,25 @@ def test_sql_looking_input_is_just_words(people):
 @given(st.text(max_size=40))
 def test_any_text_is_a_valid_search(people, query):
     assert count_rows(people, QueueFilter(search=query)) <= 4
+
+
+@pytest.mark.parametrize(
+    ("last", "first", "company"),
+    [
+        ("Lefèvre", "Anaïs", ""), ("ŒUVRAY", "Zoé", ""), ("straße", "Jürgen", ""), ("Ñúñez", "İlker", ""),
+        ("de la Tour", "Jean-Marc", ""), (" Martin", "Léa ", ""), ("", "Léa", ""), ("Durand", "", ""),
+        ("Bernard", "Luc", "Ébénisterie Bernard"), ("Nul\x00", "X", ""), ("Ǆemal", "ǅ", ""), ("Ǳ", "ﬁn", ""),
+    ],
+)
+def test_a_queue_rows_folded_name_and_search_text_are_the_thorough_ones(last, first, company):
+    from instructor_tui.store.dossiers import _folded_name, _text, sort_name
+    from instructor_tui.store.search import search_text_of
+
+    applicant = Applicant(ApplicantKind.INDIVIDUAL, last, first, "É.Lé@Exemple.fr", "", Address("1 rue", "57000", "Metz"),
+                          company_name=company)
+    name = _text(applicant.display_name)
+    assert _folded_name(applicant, name) == sort_name(name)
+    for number in ("VELO-2022-000123", "Ⅻ-0-00"):
+        assert search_text_of(number, sort_name(name), applicant.email, "33612345678", "Épinal") == build_search_text(
+            number, name, applicant.email, "33612345678", "Épinal"
+        )
