@@ -176,8 +176,8 @@ def test_a_queue_rows_folded_name_and_search_text_are_the_thorough_ones(last, fi
     from instructor_tui.store.dossiers import _folded_name, _text, sort_name
     from instructor_tui.store.search import search_text_of
 
-    applicant = Applicant(ApplicantKind.INDIVIDUAL, last, first, "É.Lé@Exemple.fr", "", Address("1 rue", "57000", "Metz"),
-                          company_name=company)
+    address = Address("1 rue", "57000", "Metz")
+    applicant = Applicant(ApplicantKind.INDIVIDUAL, last, first, "É.Lé@Exemple.fr", "", address, company_name=company)
     name = _text(applicant.display_name)
     assert _folded_name(applicant, name) == sort_name(name)
     for number in ("VELO-2022-000123", "Ⅻ-0-00"):
