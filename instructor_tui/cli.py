@@ -10,6 +10,7 @@ import argparse
 import getpass
 import subprocess
 import sys
+import threading
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -242,10 +243,11 @@ def cmd_demo(args: argparse.Namespace) -> int:
             finally:
                 reader.close()
         if filled:
-            # A later start on a filled cache: the app is built (its modules load, its first rows are
-            # read) while the portal starts, on the other core; it opens once the portal answers.
+            # A later start on a filled cache: the app opens on its cache at once (its modules load,
+            # its first rows are read) while the portal starts, on the other core; its link with the
+            # portal waits, "connecting", until the portal answers (or gives up and says offline).
             app = make_app(settings, name, replace(profile, portal_url=url), token=args.user)
-            _wait_for_portal(url, server, timeout=60)
+            app.portal_starting = _portal_ready_event(url, server)
             app.run()
             return app.return_code or 0
         store = open_profile_store(name, profile)
@@ -287,6 +289,22 @@ def _start_portal_process(args: argparse.Namespace, db_path: Path) -> tuple[str,
     with log:
         process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=log, stderr=log)
     return f"http://127.0.0.1:{port}", process
+
+
+def _portal_ready_event(url: str, process: subprocess.Popen[bytes]) -> threading.Event:
+    """An event set once the demo portal answers, or once it is known it will not (its log says why)."""
+    ready = threading.Event()
+
+    def wait() -> None:
+        try:
+            _wait_for_portal(url, process, timeout=60)
+        except CliError:
+            pass  # the app finds it unreachable and says it is offline
+        finally:
+            ready.set()
+
+    threading.Thread(target=wait, name="demo-portal-start", daemon=True).start()
+    return ready
 
 
 def _wait_for_portal(url: str, process: subprocess.Popen[bytes], timeout: float) -> None:

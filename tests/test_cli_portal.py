@@ -1,5 +1,7 @@
 """The command line against the real reference portal on loopback: sync and demo."""
 
+import urllib.request
+
 import pytest
 
 from instructor_tui import cli, paths
@@ -54,8 +56,14 @@ def test_demo_seeds_syncs_and_opens_the_app_signed_in(monkeypatch):
                 count = count_rows(store, QueueFilter())
             opened.update(name=name, profile=profile, token=token, count=count, store=store)
 
+        portal_starting = None
+
         def run(self):
             opened["ran"] = True
+            if self.portal_starting is not None:  # a later start: the app opens before the portal answers
+                opened["waited"] = self.portal_starting.wait(60)
+                with urllib.request.urlopen(f"{opened['profile'].portal_url}/health", timeout=5) as answer:
+                    opened["portal"] = answer.status
 
     import instructor_tui.app_factory as factory
 
@@ -73,5 +81,6 @@ def test_demo_seeds_syncs_and_opens_the_app_signed_in(monkeypatch):
     opened.clear()
     assert cli.main(["demo", "--dossiers", "40", "--seed", "3"]) == 0
     assert opened["ran"] and opened["count"] == 40 and opened["store"] is None
+    assert opened["waited"] and opened["portal"] == 200  # its link was told once the portal answered
     assert opened["profile"].instructor_id == "instructor-1"
     assert opened["profile"].portal_url.startswith("http://127.0.0.1:")

@@ -25,6 +25,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+import threading
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -62,6 +63,8 @@ log = logging.getLogger("instructor_tui.ui.sync")
 RETRY_FIRST_S = 5.0
 """First wait before trying an unreachable portal again; doubled after each failure, up to the interval."""
 OUTBOX_INTERVAL_S = 1.0
+PORTAL_START_TIMEOUT_S = 60.0
+"""Longest wait for a portal still starting (`portal_starting`); then the link tries it anyway."""
 START_FALLBACK_S = 2.0
 """Background work starts once the queue shows its first rows, or after this long whatever happens."""
 PENDING_COUNT_LIMIT = 10_000
@@ -192,6 +195,9 @@ class PortalWork(App[None]):
         self._background_started = False
         self._start_timer: Timer | None = None
         self._reload_pending = False
+        self.portal_starting: threading.Event | None = None
+        """Set once the portal can be asked, when it is still starting as the app opens (the demo's):
+        the link waits for it, "connecting", rather than finding it unreachable."""
 
     # -- state for the status bars ---------------------------------------------------------------
 
@@ -265,6 +271,8 @@ class PortalWork(App[None]):
 
     @work(exclusive=True, group="portal-link", exit_on_error=False, description="Portal link: sync and outbox")
     async def _portal_link(self) -> None:
+        if self.portal_starting is not None:
+            await asyncio.to_thread(self.portal_starting.wait, PORTAL_START_TIMEOUT_S)
         if not await self._ensure_connector():
             return
         await self._start_sender()

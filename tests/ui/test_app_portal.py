@@ -8,6 +8,7 @@ forwards every request to the loopback portal unless told to fail. Nothing here 
 from __future__ import annotations
 
 import socket
+import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -279,6 +280,25 @@ async def test_portal_down_then_back(store: Store, portal_url: str) -> None:
         await until(pilot, lambda: app.link is Link.ONLINE, "back online")
         await until(pilot, lambda: _total(app) == 40 + _portal_total(portal_url), "the portal's dossiers arrive")
         assert "● En ligne" in _status(app)
+    await board.aclose()
+
+
+async def test_a_portal_still_starting_is_waited_for_connecting_not_offline(store: Store, portal_url: str) -> None:
+    """The demo's later start: the app opens on its cache while its portal starts; its link waits."""
+    upsert_dossiers(store, small_dossiers())
+    board = Switchboard()
+    board.down = True  # not listening yet
+    app = _app(store, portal_url, board)
+    app.portal_starting = threading.Event()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await until(pilot, lambda: _total(app) == 40, "the cache's rows, at once")
+        await pilot.pause(0.3)
+        assert app.link is Link.CONNECTING  # no attempt made, nothing said unreachable
+        assert "Hors ligne" not in _status(app)
+        board.down = False
+        app.portal_starting.set()
+        await until(pilot, lambda: app.link is Link.ONLINE, "online once the portal answers")
+        await until(pilot, lambda: _total(app) == 40 + _portal_total(portal_url), "the portal's dossiers arrive")
     await board.aclose()
 
 
