@@ -269,8 +269,8 @@ def _folded_name(applicant: Applicant, name: str) -> str:
     parts folded apart (each repeats across dossiers, their pair seldom: cached where the whole name
     would not be; folding goes character by character, so the text is the same)."""
     last, first = applicant.last_name, applicant.first_name
-    if (applicant.company_name or not last or not first or not last.isprintable() or not first.isprintable()
-            or last != last.strip() or first != first.strip() or " " in last + first or "\x00" in last + first):
+    if (applicant.company_name or not last or not first or last != last.strip() or first != first.strip()
+            or "\x00" in last + first):  # the displayed name is not "LAST First" as it stands
         return sort_name(name)
     return f"{_fold_upper(last)} {fold(first)}"
 

@@ -76,32 +76,26 @@ def phone_forms(phone: str) -> list[str]:
 def number_words(number: str) -> list[str]:
     """Words of a dossier number, plus its zero-padded digit groups without the zeros
     ("VELO-2022-000123" can be found by "123")."""
-    found = words(number)
+    # Numbers are unique: an ASCII one is folded directly rather than through fold's cache.
+    found = _WORD.findall(number.lower() if number.isascii() else fold(number))
     extra = [w.lstrip("0") for w in found if w.isdigit() and w.startswith("0") and w.strip("0")]
     return found + extra
 
 
 def build_search_text(number: str, name: str, email: str, phone: str, city: str) -> str:
     """The indexed text of one dossier; `phone` is already normalised."""
-    parts: list[str] = number_words(number)
-    # Folded in one pass (folding works character by character; a space separates the words).
-    parts.extend(_WORD.findall(_fold(f"{name} {email} {city}")))
-    parts.extend(phone_forms(phone))
-    return " ".join(dict.fromkeys(parts))  # unique, in order
+    return search_text_of(number, fold(name), email, phone, city)
 
 
 def search_text_of(number: str, folded_name: str, email: str, phone: str, city: str) -> str:
     """`build_search_text` with the name already folded (`fold(name)`, which a queue row keeps as
-    its sort key): the same text, without folding the name twice (a bulk sync makes 16,900)."""
-    found = _WORD.findall(number.lower() if number.isascii() else fold(number))
-    parts = [*found, *[w.lstrip("0") for w in found if w.isdigit() and w.startswith("0") and w.strip("0")]]
+    its sort key), so that a bulk sync folds each name once. Folding works character by character,
+    so the name, the e-mail and the city folded apart give the words they give folded together."""
+    parts = number_words(number)
     parts += _WORD.findall(folded_name)
     parts += _WORD.findall(email.lower() if email.isascii() else _fold(email))
     parts += _city_words(city)
-    if phone:
-        parts.append(phone)
-        if phone.startswith("33") and len(phone) == 11:
-            parts.append("0" + phone[2:])
+    parts += phone_forms(phone)
     return " ".join(dict.fromkeys(parts))  # unique, in order
 
 

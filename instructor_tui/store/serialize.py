@@ -62,6 +62,8 @@ def dossier_to_json(dossier: Dossier) -> str:
 _FAST_ENCODER = msgspec.json.Encoder()
 _FAST_PREFIX = b'{"format":%d,' % FORMAT
 _FORMAT_PREFIX = '{"format":'
+"""How every detail of this store's own format starts (`dossier_to_json`)."""
+_FORMAT_PREFIX_BYTES = _FORMAT_PREFIX.encode()
 _MINUTE = timedelta(minutes=1)
 _SCALAR_SET = frozenset((str, int, bool, type(None)))
 _STR = frozenset((str,))
@@ -175,7 +177,7 @@ _V1_DECODER = msgspec.json.Decoder(V1Dossier)
 def v1_detail(encoded: bytes) -> str | None:
     """The detail JSON of a dossier from its JSON as the portal sent it (`DossierPage.encoded`, which
     the strict decoder read into that dossier); None when it must be encoded instead."""
-    if encoded.startswith(b'{"format":'):
+    if encoded.startswith(_FORMAT_PREFIX_BYTES):
         return None
     try:
         return encoded.decode()
