@@ -89,7 +89,9 @@ async def test_a_decision_made_offline_reaches_the_portal_once_when_it_is_back(s
     app.retry_first = 0.05
     try:
         async with app.run_test(size=(120, 40)) as pilot:
-            await pilot.pause(0.2)
+            # `n` takes the scheme of the row under the cursor: the rows must be there (a fixed pause
+            # was sometimes too short on a loaded machine, and `n` then asked for a scheme first).
+            await until(pilot, lambda: app.queue_screen.table.cursor_dossier is not None, "the queue's rows")
             await pilot.press("n")  # claim the next dossier while the portal answers
             await until(pilot, lambda: _showing(app) is not None, "a claimed dossier is shown")
             screen = _showing(app)
