@@ -179,7 +179,8 @@ _SQLITE_DOSSIER = (
     f"WHERE ({', '.join(_UPDATED)}) IS NOT ({', '.join(f'excluded.{c}' for c in _UPDATED)})"
 )
 _SQLITE_DETAIL = (
-    "INSERT INTO cache.dossier_detail (dossier_id, detail) VALUES (?, ?) "
+    # A detail may come as UTF-8 bytes (serialize.v1_detail): CAST keeps them as text, not a blob.
+    "INSERT INTO cache.dossier_detail (dossier_id, detail) VALUES (?, CAST(? AS TEXT)) "
     "ON CONFLICT (dossier_id) DO UPDATE SET detail = excluded.detail WHERE detail IS NOT excluded.detail"
 )
 
@@ -212,7 +213,8 @@ class PreparedRows(NamedTuple):
 
     ids: list[str]
     dossiers: list[tuple[Any, ...]]
-    details: list[tuple[str, str]]
+    details: list[tuple[str, str | bytes]]
+    """(id, detail JSON): text, or the portal's UTF-8 bytes of it (serialize.v1_detail)."""
 
 
 _SQLITE_ROW_ORDER = (
@@ -293,7 +295,7 @@ def prepare_rows(batch: Sequence[Dossier], encoded: Sequence[bytes] = ()) -> Pre
     )
 
 
-def _detail(d: Dossier, source: bytes | None) -> str:
+def _detail(d: Dossier, source: bytes | None) -> str | bytes:
     return (source is not None and v1_detail(source)) or dossier_to_json(d)
 
 
@@ -388,10 +390,10 @@ def _insert_rows(driver: sqlite3.Connection, sql: str, rows: Sequence[tuple[Any,
 
 @functools.lru_cache(maxsize=32)
 def _multi_row(sql: str, rows: int) -> str:
-    """`INSERT … VALUES (?, …)` of one row as the same statement for `rows` rows."""
-    head, _, tail = sql.partition(") VALUES (")
-    values, _, rest = tail.partition(")")
-    return f"{head}) VALUES {', '.join(['(' + values + ')'] * rows)}{rest}"
+    """`INSERT … VALUES (…) ON CONFLICT …` of one row as the same statement for `rows` rows."""
+    head, _, tail = sql.partition(" VALUES ")
+    values, _, rest = tail.partition(" ON CONFLICT ")
+    return f"{head} VALUES {', '.join([values] * rows)} ON CONFLICT {rest}"
 
 
 # --- PostgreSQL: SQLAlchemy Core executemany (psycopg pipelines it) -------------------------------

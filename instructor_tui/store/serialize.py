@@ -103,8 +103,9 @@ def _plain(value: Any) -> bool:
     return False
 
 
-def dossier_from_json(text: str) -> Dossier:
-    if text.startswith(_FORMAT_PREFIX):
+def dossier_from_json(text: str | bytes) -> Dossier:
+    ours = text.startswith(_FORMAT_PREFIX) if isinstance(text, str) else text.startswith(_FORMAT_PREFIX_BYTES)
+    if ours:
         return dossier_from_dict(json.loads(text))
     return dossier_from_v1(_V1_DECODER.decode(text))  # as the portal sent it (`v1_detail`)
 
@@ -174,15 +175,18 @@ def dossier_from_v1(d: V1Dossier) -> Dossier:
 _V1_DECODER = msgspec.json.Decoder(V1Dossier)
 
 
-def v1_detail(encoded: bytes) -> str | None:
+def v1_detail(encoded: bytes) -> bytes | None:
     """The detail JSON of a dossier from its JSON as the portal sent it (`DossierPage.encoded`, which
-    the strict decoder read into that dossier); None when it must be encoded instead."""
+    the strict decoder read into that dossier): the same bytes, once they are known to be UTF-8 text;
+    None when it must be encoded instead. The store keeps them as text without decoding them into a
+    str that its driver would encode again (store.dossiers)."""
     if encoded.startswith(_FORMAT_PREFIX_BYTES):
         return None
     try:
-        return encoded.decode()
-    except UnicodeDecodeError:  # msgspec does not check the text of members it skips
+        encoded.decode()  # msgspec does not check the text of members it skips
+    except UnicodeDecodeError:
         return None
+    return encoded
 
 
 def dossier_to_dict(d: Dossier, *, tag: bool = True) -> dict[str, Any]:

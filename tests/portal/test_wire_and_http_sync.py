@@ -310,10 +310,31 @@ def test_a_synced_dossier_is_cached_as_the_portal_sent_it_and_reads_back_equal()
     rows = prepare_rows(page.dossiers, page.encoded)
     for (dossier_id, detail), dossier, sent in zip(rows.details, page.dossiers, page.encoded, strict=True):
         assert dossier_id == dossier.id
-        assert detail == sent.decode()  # not encoded again
+        assert detail is sent  # not decoded nor encoded again
         assert dossier_from_json(detail) == dossier
     assert dossier_from_json(rows.details[1][1]).fields["_decision"] == {"kind": "approve", "amount_cents": 40_000}
     assert dossier_from_json(rows.details[3][1]).attachments[0].sha256 == "ab" * 32
+
+
+def test_a_detail_kept_as_the_portals_bytes_is_stored_as_text_and_read_back_equal(store):
+    from instructor_tui.store.dossiers import dossier_writer, prepare_rows
+
+    accented = _dossier(1)
+    accented["applicant"]["last_name"] = "Lelièvre"
+    page = wire.decode_dossier_page(_page_bytes(accented, _dossier(2)))
+    assert page is not None
+    with dossier_writer(store) as writer:
+        assert writer.upsert_prepared([prepare_rows(page.dossiers, page.encoded)]) == 2
+        driver = writer.conn.connection.driver_connection
+        stored = driver.execute("SELECT typeof(detail), detail FROM cache.dossier_detail ORDER BY dossier_id")
+        stored = stored.fetchall()
+        assert [kind for kind, _ in stored] == ["text", "text"]  # not blobs
+        assert [text.encode() for _, text in stored] == list(page.encoded)
+        changes = driver.total_changes
+        writer.upsert_prepared([prepare_rows(page.dossiers, page.encoded)])
+        assert driver.total_changes == changes  # the same bytes again: nothing rewritten
+    assert get_dossier(store, page.dossiers[0].id) == page.dossiers[0]
+    assert get_dossier(store, page.dossiers[0].id).applicant.last_name == "Lelièvre"
 
 
 def test_a_portal_json_that_could_pass_for_the_stores_own_format_is_encoded_instead():
