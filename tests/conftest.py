@@ -7,6 +7,7 @@ import os
 import shutil
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -76,18 +77,34 @@ def big_store_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempP
         return f"sqlite:///{path}"
     kept_dir = cache.mkdir("big-store")
     kept = kept_dir / f"big-{_big_store_key()}.sqlite3"
-    if not (kept.exists() and cache_file(kept).exists()):
-        for old in kept_dir.glob("big-*"):
-            old.unlink()
-        # Built under another name and renamed, so that a session interrupted (or running beside
-        # this one) never leaves half a store under the kept name.
-        building = kept_dir / f"building-{uuid.uuid4().hex[:8]}.sqlite3"
-        _build_big_store(building)
-        os.replace(cache_file(building), cache_file(kept))
-        os.replace(building, kept)
-    shutil.copyfile(kept, path)
-    shutil.copyfile(cache_file(kept), cache_file(path))
+    # One builder at a time: pytest-xdist's workers each ask for this fixture; the first builds it,
+    # the others wait and copy it.
+    with _locked(kept_dir / "lock"):
+        if not (kept.exists() and cache_file(kept).exists()):
+            for old in kept_dir.glob("big-*"):
+                old.unlink()
+            # Built under another name and renamed, so that a session interrupted never leaves half
+            # a store under the kept name.
+            building = kept_dir / f"building-{uuid.uuid4().hex[:8]}.sqlite3"
+            _build_big_store(building)
+            os.replace(cache_file(building), cache_file(kept))
+            os.replace(building, kept)
+        shutil.copyfile(kept, path)
+        shutil.copyfile(cache_file(kept), cache_file(path))
     return f"sqlite:///{path}"
+
+
+@contextmanager
+def _locked(path: Path) -> Iterator[None]:
+    """An exclusive lock on `path` for the block, between processes (POSIX; none elsewhere)."""
+    try:
+        import fcntl
+    except ImportError:  # Windows: a single test process is assumed
+        yield
+        return
+    with path.open("w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        yield
 
 
 def _big_store_key() -> str:
