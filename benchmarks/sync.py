@@ -11,6 +11,9 @@ One run:
    reference is the faster of its two raw runs;
 3. changes 1 % of the dossiers through the API (claims by demo instructors);
 4. incremental re-sync of the last round's store from its cursors.
+With `--parts`, each round also syncs with a sink that stores nothing (fetch and decode only) and
+with one that makes the queue rows but writes none (fetch, decode, rows): what the writes and the
+index build add is the rest of the full sync.
 Prints the figures, with the CPU time this (client) process spent on each and the load average (the
 machine is shared: when its cores are busy, wall time follows CPU time), and ends with the two
 target lines of issue 3.
@@ -18,7 +21,7 @@ target lines of issue 3.
 The raw reference stays a bare loop with the standard library's `json.loads`, whatever the sync
 itself parses with (msgspec, see portal.wire).
 
-    .venv/bin/python benchmarks/sync.py [--dossiers 16900] [--seed 2022] [--rounds 3]
+    .venv/bin/python benchmarks/sync.py [--dossiers 16900] [--seed 2022] [--rounds 3] [--parts]
 """
 
 from __future__ import annotations
@@ -39,10 +42,12 @@ from pathlib import Path
 
 import httpx
 
+from instructor_tui.domain.models import Dossier, Scheme
 from instructor_tui.portal.http_client import PortalV1Connector
 from instructor_tui.portal.store_sink import StoreSink
-from instructor_tui.portal.sync import PageWrite, SyncEngine, SyncReport
+from instructor_tui.portal.sync import CursorState, PageWrite, SyncEngine, SyncReport
 from instructor_tui.store import open_store
+from instructor_tui.store.dossiers import PreparedRows
 
 TOKEN = "demo-instructor-1"
 PAGE = 200
@@ -145,6 +150,45 @@ async def full_or_incremental_sync(base: str, store_url: str) -> tuple[float, Sy
     return elapsed, report, sink
 
 
+class RowsOnlySink(StoreSink):
+    """Makes each page's queue rows as the store sink does (`prepare`), writes nothing; `rows=False`
+    skips the rows too (fetch and decode only)."""
+
+    def __init__(self, store_url: str, rows: bool) -> None:
+        super().__init__(open_store(store_url))
+        self.rows = rows
+
+    def prepare(self, dossiers: Sequence[Dossier], encoded: Sequence[bytes] = ()) -> PreparedRows | None:
+        return super().prepare(dossiers, encoded) if self.rows else None
+
+    def load_cursor(self, scope: str) -> CursorState:
+        return CursorState()
+
+    def write_pages(self, pages: Sequence[PageWrite]) -> int:
+        return sum(len(page.dossiers) for page in pages)
+
+    @contextmanager
+    def bulk_pull(self) -> Iterator[None]:
+        yield  # no first fill: nothing is written
+
+    def save_schemes(self, schemes: Sequence[Scheme]) -> None:
+        pass
+
+
+async def part_sync(base: str, store_url: str, rows: bool) -> float:
+    sink = RowsOnlySink(store_url, rows)
+    try:
+        async with PortalV1Connector(base, token=TOKEN) as connector:
+            started = time.perf_counter()
+            report = await SyncEngine(connector, sink).sync(deletions=False)
+            elapsed = time.perf_counter() - started
+    finally:
+        sink.store.close()
+    if not report.ok:
+        raise SystemExit(f"sync failed: {report.status.value} {report.error!r}")
+    return elapsed
+
+
 async def change_one_percent(base: str, total: int) -> int:
     """Claim 1 % of the dossiers (open, unclaimed ones) through the API, as five instructors."""
     wanted = max(1, round(total / 100))
@@ -181,6 +225,7 @@ async def main() -> None:
     parser.add_argument("--dossiers", type=int, default=16_900)
     parser.add_argument("--seed", type=int, default=2022)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--parts", action="store_true", help="also time fetch+decode, and +rows, nothing written")
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory(prefix="bench-sync-") as tmp:
@@ -217,6 +262,12 @@ async def main() -> None:
                       f"{report.upserted / full:,.0f}/s; client CPU {_CPU['sync']:.2f} s, all threads): "
                       f"last page stored at {sink.pulled_at:4.2f} s, then indexes built in {sink.indexing:4.2f} s; "
                       f"page writes (worker thread) {sink.writing:4.2f} s; ratio {full / raw:.2f}")
+                if args.parts:
+                    parts_url = f"sqlite:///{Path(tmp) / f'cache-{round_}-parts.sqlite3'}"
+                    decoded = await part_sync(base, parts_url, rows=False)
+                    with_rows = await part_sync(base, parts_url, rows=True)
+                    print(f"         parts: fetch+decode {decoded:5.2f} s, +rows {with_rows:5.2f} s (nothing written; "
+                          f"{decoded / raw:.2f} and {with_rows / raw:.2f} × raw)")
 
             changed = await change_one_percent(base, total)
             resync, again, _ = await full_or_incremental_sync(base, cache_url)
