@@ -5,6 +5,8 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
+import sys
+import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -96,14 +98,21 @@ def big_store_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempP
 
 @contextmanager
 def _locked(path: Path) -> Iterator[None]:
-    """An exclusive lock on `path` for the block, between processes (POSIX; none elsewhere)."""
-    try:
-        import fcntl
-    except ImportError:  # Windows: a single test process is assumed
-        yield
-        return
-    with path.open("w") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
+    """An exclusive lock on `path` for the block, between processes (flock; msvcrt on Windows)."""
+    with path.open("a+") as handle:
+        if sys.platform == "win32":
+            import msvcrt
+
+            while True:
+                try:
+                    msvcrt.locking(handle.fileno(), msvcrt.LK_NBLCK, 1)
+                    break
+                except OSError:  # held by another worker, which may be building for a minute
+                    time.sleep(0.2)
+        else:
+            import fcntl
+
+            fcntl.flock(handle, fcntl.LOCK_EX)
         yield
 
 
