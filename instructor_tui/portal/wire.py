@@ -41,7 +41,7 @@ from instructor_tui.portal.connector import (
     MessageReceipt,
     Role,
 )
-from instructor_tui.store.serialize import V1Dossier, V1Doubt, dossier_from_v1
+from instructor_tui.store.serialize import DECISION_KEPT, V1Dossier, V1Doubt, dossier_from_v1
 
 T = TypeVar("T")
 
@@ -216,7 +216,7 @@ def _dossier(value: Any, where: str, etag: str | None = None) -> Dossier:
     if isinstance(decision, dict):
         # The last decision (the approved amount among it) is kept as a portal annotation, like
         # `_requested_documents`: the statistics count what was granted, not what was asked.
-        kept = {k: decision[k] for k in ("kind", "amount_cents", "reason", "decided_by", "decided_at") if k in decision}
+        kept = {k: decision[k] for k in DECISION_KEPT if k in decision}
         fields = {**fields, "_decision": kept}
     return Dossier(
         id=_str(o, "id", where),

@@ -392,8 +392,8 @@ def _insert_rows(driver: sqlite3.Connection, sql: str, rows: Sequence[tuple[Any,
 def _multi_row(sql: str, rows: int) -> str:
     """`INSERT … VALUES (…) ON CONFLICT …` of one row as the same statement for `rows` rows."""
     head, _, tail = sql.partition(" VALUES ")
-    values, _, rest = tail.partition(" ON CONFLICT ")
-    return f"{head} VALUES {', '.join([values] * rows)} ON CONFLICT {rest}"
+    values, on_conflict, rest = tail.partition(" ON CONFLICT ")
+    return f"{head} VALUES {', '.join([values] * rows)}{on_conflict}{rest}"
 
 
 # --- PostgreSQL: SQLAlchemy Core executemany (psycopg pipelines it) -------------------------------

@@ -76,8 +76,7 @@ def phone_forms(phone: str) -> list[str]:
 def number_words(number: str) -> list[str]:
     """Words of a dossier number, plus its zero-padded digit groups without the zeros
     ("VELO-2022-000123" can be found by "123")."""
-    # Numbers are unique: an ASCII one is folded directly rather than through fold's cache.
-    found = _WORD.findall(number.lower() if number.isascii() else fold(number))
+    found = _WORD.findall(_fold(number))  # not `fold`: numbers are unique, its cache would only churn
     extra = [w.lstrip("0") for w in found if w.isdigit() and w.startswith("0") and w.strip("0")]
     return found + extra
 
@@ -93,7 +92,7 @@ def search_text_of(number: str, folded_name: str, email: str, phone: str, city: 
     so the name, the e-mail and the city folded apart give the words they give folded together."""
     parts = number_words(number)
     parts += _WORD.findall(folded_name)
-    parts += _WORD.findall(email.lower() if email.isascii() else _fold(email))
+    parts += _WORD.findall(_fold(email))
     parts += _city_words(city)
     parts += phone_forms(phone)
     return " ".join(dict.fromkeys(parts))  # unique, in order

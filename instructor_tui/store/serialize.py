@@ -120,7 +120,8 @@ def dossier_from_json(text: str | bytes) -> Dossier:
 # (`v1_detail`), so the two never mix.
 
 _Aware = Annotated[datetime, msgspec.Meta(tz=True)]
-_DECISION_KEPT = ("kind", "amount_cents", "reason", "decided_by", "decided_at")
+DECISION_KEPT = ("kind", "amount_cents", "reason", "decided_by", "decided_at")
+"""The members of a v1 decision kept in the dossier's `_decision` field (here and by portal.wire's mapping)."""
 
 
 class V1Dossier(msgspec.Struct):
@@ -154,7 +155,7 @@ def dossier_from_v1(d: V1Dossier) -> Dossier:
     if isinstance(decision, dict):
         # The last decision (the approved amount among it) is kept as a portal annotation, as the
         # mapping does (portal.wire._dossier).
-        fields = {**fields, "_decision": {k: decision[k] for k in _DECISION_KEPT if k in decision}}
+        fields = {**fields, "_decision": {k: decision[k] for k in DECISION_KEPT if k in decision}}
     attachments = d.attachments
     upper = False
     for a in attachments:
