@@ -26,12 +26,13 @@ from instructor_tui.store import errors, fts, tables
 from instructor_tui.store.errors import StoreError
 from instructor_tui.store.sqlite_reader import cache_file as cache_file  # re-exported: engine, tests
 
-CACHE_VERSION = 4
+CACHE_VERSION = 5
 """Bump on any change to the cache tables, the FTS index or the detail JSON (serialize.FORMAT).
 2: the statistics columns of the dossier table (clock, decision, amount granted) and their indexes.
 3: the attachment table holds downloaded files only (their metadata is in the detail JSON); the
 detail JSON's format 2 (serialize.FORMAT).
-4: a synced dossier's detail is its JSON as the portal sent it (Portal API v1, serialize.v1_detail)."""
+4: a synced dossier's detail is its JSON as the portal sent it (Portal API v1, serialize.v1_detail).
+5: the full-text index keeps no token counts (`columnsize=0`, store.fts)."""
 PG_CACHE_LOCK_KEY = 0x1A57_0C7F
 _DAMAGE = {"SQLITE_NOTADB", "SQLITE_CORRUPT"}
 

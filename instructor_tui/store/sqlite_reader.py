@@ -24,7 +24,7 @@ from instructor_tui.store.errors import StoreError, translate_sqlite
 BUSY_TIMEOUT_S = 10.0
 JOURNAL_VERSION = 1
 """store.migrations.LATEST_VERSION (a test keeps them equal)."""
-CACHE_VERSION = 4
+CACHE_VERSION = 5
 """store.cache.CACHE_VERSION (a test keeps them equal)."""
 DOSSIER_INDEXES = frozenset({
     "ix_dossier_submitted", "ix_dossier_updated", "ix_dossier_number", "ix_dossier_name", "ix_dossier_amount",

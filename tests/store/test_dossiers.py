@@ -243,6 +243,29 @@ def test_prepared_pages_give_the_same_cache_as_dossiers(tmp_path, monkeypatch):
         prepared.close()
 
 
+def test_a_dossier_in_two_pages_of_one_batch_keeps_the_later_page(tmp_path):
+    """A batch's pages are written in a few statements of many rows: a dossier that a concurrent
+    change moved into two of its pages ends up as the later page has it, row and detail."""
+    from instructor_tui.store import dossiers, open_store
+
+    data = list(make_dossiers(6, seed=8))
+    changed = dataclasses.replace(data[2], version='"v2"', state=DossierState.REJECTED, assigned_to="demo-instructor-2")
+    store = open_store(f"sqlite:///{tmp_path / 'a.sqlite3'}")
+    try:
+        pages = [dossiers.prepare_rows(data[:3]), dossiers.prepare_rows([changed, *data[3:]])]
+        with dossiers.first_fill(store), dossiers.dossier_writer(store) as writer:
+            writer.upsert_prepared(pages)
+        assert _count(store, tables.dossier_table) == 6
+        assert get_dossier(store, changed.id) == changed
+        with store.read() as conn:
+            row = conn.exec_driver_sql(
+                "SELECT state, version, assigned_to FROM cache.dossier WHERE id = ?", (changed.id,)
+            ).one()
+        assert tuple(row) == ("rejected", '"v2"', "demo-instructor-2")
+    finally:
+        store.close()
+
+
 def test_bulk_statements_stay_within_sqlites_parameter_limit(store):
     """SQLite before 3.32 allows 999 parameters a statement (24 columns: 41 rows, not 100)."""
     import sqlite3
