@@ -4,7 +4,7 @@ Bulk writes never go through ORM objects. On SQLite each row is prepared once as
 JSON, queue columns, datetimes in SQLAlchemy's stored form; `prepare_rows`, which a sync runs as each
 page arrives) and written by the driver, many rows a statement (SQLITE_ROWS_PER_STATEMENT),
 INSERT … ON CONFLICT DO UPDATE … WHERE something changed; the first fill of an empty
-cache builds its sort and full-text indexes once at the end (store.cache). On PostgreSQL it is
+cache builds its sort indexes once at the end (store.cache). On PostgreSQL it is
 SQLAlchemy Core executemany. Each batch is its own short transaction so that a long sync never
 holds the write lock for long: a decision being recorded meanwhile waits milliseconds, not the whole
 sync. Re-running an interrupted sync is safe: the upsert is idempotent. A sync writes all its pages
@@ -27,6 +27,7 @@ from typing import Any, NamedTuple, TypeVar
 from sqlalchemy import Connection, delete, literal, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import OperationalError
 
 from instructor_tui.domain.models import Applicant, Dossier
 from instructor_tui.domain.statistics import clock_facts
@@ -305,11 +306,11 @@ _FILLING_ATTR = "_instructor_tui_first_fill"
 @contextmanager
 def first_fill(store: Store) -> Iterator[bool]:
     """A series of upserts (a sync's pages) that may be the first fill of an empty SQLite cache;
-    yields whether it is. If so, the sort and full-text indexes are dropped for the whole series and
-    built once when the block ends (store.cache), instead of being kept row by row by every page:
-    the first sync writes ~3× faster. Meanwhile the queue reads the new rows without indexes (a
-    scan of what has arrived so far) and the search finds them once the block ends. If the process
-    dies first, the next opening of the store rebuilds them (store.cache.indexes_suspended).
+    yields whether it is. If so, the sort indexes are dropped for the whole series and built once
+    when the block ends (store.cache), instead of being kept row by row by every page: the first
+    sync writes ~3× faster. Meanwhile the queue reads the new rows without them (a scan of what has
+    arrived so far); the full-text index stays live, so the search finds each batch as it comes. If
+    the process dies first, the next opening of the store builds them (store.cache.indexes_suspended).
     Elsewhere (PostgreSQL, a cache that has rows) it does nothing."""
     if store.dialect != "sqlite" or getattr(store, _FILLING_ATTR, False):
         yield False
@@ -345,8 +346,8 @@ def _upsert_sqlite(
             with conn.begin():
                 after(conn)
         return 0
-    # The first fill of an empty cache: the sort and full-text indexes are built once at the
-    # end instead of row by row (store.cache). Inside `first_fill` they are already suspended,
+    # The first fill of an empty cache: the sort indexes are built once at the end instead of
+    # row by row (store.cache). Inside `first_fill` they are already suspended,
     # until the block ends (and a sync's batches skip this transaction).
     suspended_here = False
     if not filling:
@@ -445,8 +446,18 @@ def delete_dossiers(store: Store, ids: Iterable[str]) -> int:
     """Remove dossiers (and their downloads' records) from the cache; returns how many were there."""
     removed = 0
     for batch in _batches(ids, BATCH_SIZE):
+        statement = delete(_D).where(_D.c.id.in_(batch))
         with store.write() as conn:
-            result = conn.execute(delete(_D).where(_D.c.id.in_(batch)))
+            try:
+                result = conn.execute(statement)
+            except OperationalError as exc:
+                # SQLite 3.40 fails a DELETE whose foreign-key cascade and full-text trigger it must
+                # compile again after another connection changed the schema (a first fill's index
+                # build): "no such table: cache.dossier", SQLITE_SCHEMA. That failure reloads the
+                # schema, and the same statement then runs (tested).
+                if getattr(exc.orig, "sqlite_errorname", "") != "SQLITE_SCHEMA":
+                    raise
+                result = conn.execute(statement)
         removed += result.rowcount or 0
     return removed
 

@@ -1,8 +1,10 @@
 """The full-text index over `dossier.search_text`, per database.
 
 SQLite: an FTS5 table with external content (the text lives once, in `dossier`), kept in sync by
-triggers so that every write path — bulk upsert, delete, rebuild — updates it. The update trigger
-only fires when the text really changed, so re-syncing unchanged dossiers costs the index nothing.
+triggers so that every write path — bulk upsert, delete, rebuild — updates it, the first fill of an
+empty cache included (store.cache.suspend_indexes: there, the triggers cost a sync less than
+rebuilding the index after its last page did). The update trigger only fires when the text really
+changed, so re-syncing unchanged dossiers costs the index nothing.
 `search_text` is already folded in Python; `remove_diacritics 2` folds again for safety, and the
 2- and 3-letter prefix indexes keep the first keystrokes of an incremental search fast. The index
 keeps its positions although searches never ask for phrases: without them (`detail=none`, tried on
@@ -16,7 +18,6 @@ database user may not be allowed to create one) because the folding is done in P
 
 from __future__ import annotations
 
-import sqlite3
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # store.queue imports this module and no SQLAlchemy
@@ -50,32 +51,9 @@ SQLITE_DROP_TRIGGERS = (
     "DROP TRIGGER IF EXISTS cache.dossier_fts_update",
 )
 SQLITE_DROP = (*SQLITE_DROP_TRIGGERS, "DROP TABLE IF EXISTS cache.dossier_fts")
-SQLITE_REBUILD = "INSERT INTO cache.dossier_fts(dossier_fts) VALUES ('rebuild')"
 PG_TSVECTOR = "to_tsvector('simple', dossier.search_text)"
 PG_CREATE = (f"CREATE INDEX ix_dossier_search ON dossier USING gin ({PG_TSVECTOR})",)
 PG_DROP = ("DROP INDEX IF EXISTS ix_dossier_search",)
-
-
-def suspend_sqlite_index(driver: sqlite3.Connection) -> None:
-    """Stop maintaining the index row by row (the first fill of an empty cache): drop its triggers.
-    `resume_sqlite_index` must follow; if the process dies first, `sqlite_index_suspended` tells
-    the next opening to resume it."""
-    for statement in SQLITE_DROP_TRIGGERS:
-        driver.execute(statement)
-
-
-def resume_sqlite_index(driver: sqlite3.Connection) -> None:
-    """Rebuild the whole index from `dossier` in one pass and put the triggers back."""
-    driver.execute(SQLITE_REBUILD)
-    for statement in (*SQLITE_DROP_TRIGGERS, *SQLITE_TRIGGERS):
-        driver.execute(statement)
-
-
-def sqlite_index_suspended(driver: sqlite3.Connection) -> bool:
-    found = driver.execute(
-        "SELECT count(*) FROM cache.sqlite_master WHERE type = 'trigger' AND tbl_name = 'dossier'"
-    ).fetchone()
-    return int(found[0]) < len(SQLITE_TRIGGERS)
 
 
 def create_search_index(conn: Connection) -> None:

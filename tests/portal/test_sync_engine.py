@@ -167,9 +167,9 @@ async def test_store_writes_run_off_the_event_loop_thread(cache_store):
 
 
 async def test_a_first_sync_builds_the_indexes_once_after_its_last_page(cache_store):
-    """The first fill of an empty cache writes every page without the sort and full-text indexes
-    (store.dossiers.first_fill), then builds them: afterwards they exist, the triggers are back and
-    a search finds dossiers of every page."""
+    """The first fill of an empty cache writes every page without the sort indexes
+    (store.dossiers.first_fill), then builds them: afterwards they exist and a search finds
+    dossiers of every page."""
     from instructor_tui.store import cache
     from instructor_tui.store.queue import QueueFilter, count_rows
 

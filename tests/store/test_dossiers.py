@@ -16,6 +16,7 @@ from instructor_tui.store import (
     upsert_dossiers,
 )
 from instructor_tui.store.dossiers import record_download
+from instructor_tui.store.errors import StoreError
 from instructor_tui.store.queue import QueueFilter, count_rows
 from instructor_tui.store.serialize import dossier_from_json, dossier_to_json
 
@@ -120,6 +121,21 @@ def test_delete_removes_dossiers_attachments_and_search_entries(any_store):
     assert _count(any_store, tables.attachment_table) == 9
 
 
+def test_a_delete_on_a_connection_that_missed_a_schema_change_still_deletes(store):
+    """Pooled connections that read the cache before another one changed its schema (as a first
+    fill's index build does): SQLite 3.40 failed the delete on them ("no such table")."""
+    batch = list(make_dossiers(6))
+    upsert_dossiers(store, batch)
+    with store.read() as a, store.read() as b, store.read() as c:
+        for conn in (a, b, c):
+            conn.exec_driver_sql("SELECT count(*) FROM cache.dossier").all()
+    with store.write() as conn:
+        conn.exec_driver_sql("CREATE INDEX cache.ix_test_city ON dossier (city)")
+    assert [delete_dossiers(store, [d.id]) for d in batch[:4]] == [1, 1, 1, 1]
+    assert _count(store, tables.dossier_table) == 2
+    assert _found(store, batch[0].number) == 0 and _found(store, batch[5].number) == 1
+
+
 def test_rebuild_cache_empties_the_cache_and_keeps_everything_else(any_store):
     batch = list(make_dossiers(20))
     upsert_dossiers(any_store, batch)
@@ -210,6 +226,60 @@ def test_first_fill_and_incremental_upserts_give_the_same_cache(tmp_path, monkey
     finally:
         at_once.close()
         in_parts.close()
+
+
+def _search_index_is_whole(store) -> bool:
+    """FTS5's own check of the full-text index against the rows (a missing or extra entry fails)."""
+    with store.write() as conn:
+        try:
+            conn.exec_driver_sql("INSERT INTO cache.dossier_fts(dossier_fts, rank) VALUES ('integrity-check', 1)")
+        except StoreError:  # "database disk image is malformed"
+            return False
+    return True
+
+
+def test_a_first_fill_keeps_the_search_index_live(tmp_path):
+    """The sort indexes wait for the end of a first fill, the full-text index does not: a batch's
+    dossiers are found before the fill ends, and the index is whole at its end."""
+    from instructor_tui.store import cache, dossiers, open_store
+
+    data = list(make_dossiers(30, seed=11))
+    plain = open_store(f"sqlite:///{tmp_path / 'a.sqlite3'}")
+    store = open_store(f"sqlite:///{tmp_path / 'b.sqlite3'}")
+    try:
+        upsert_dossiers(plain, data)
+        pages = [dossiers.prepare_rows(data[start:start + 10]) for start in range(0, 30, 10)]
+        with dossiers.first_fill(store), dossiers.dossier_writer(store) as writer:
+            writer.upsert_prepared(pages[:1])
+            with store.read() as conn:
+                assert cache.indexes_suspended(conn)
+            assert _found(store, data[3].number) == 1 and _found(store, data[13].number) == 0
+            writer.upsert_prepared(pages[1:])
+        assert _search_index_is_whole(store)
+        assert _searches(store) == _searches(plain) and max(_searches(plain)) > 0
+    finally:
+        plain.close()
+        store.close()
+
+
+def test_a_row_updated_during_a_first_fill_is_found_by_its_new_text(tmp_path):
+    """The same dossier in two batches of a first fill (changed by a colleague meanwhile): the
+    second updates its row, and the full-text index follows."""
+    from instructor_tui.store import dossiers, open_store
+
+    data = list(make_dossiers(8, seed=12))
+    address = dataclasses.replace(data[1].applicant.address, city="Xylopolis")
+    moved = dataclasses.replace(data[1], applicant=dataclasses.replace(data[1].applicant, address=address))
+    store = open_store(f"sqlite:///{tmp_path / 'a.sqlite3'}")
+    try:
+        with dossiers.first_fill(store), dossiers.dossier_writer(store) as writer:
+            writer.upsert_prepared([dossiers.prepare_rows(data[:4])])
+            writer.upsert_prepared([dossiers.prepare_rows([moved, *data[4:]])])
+        assert _search_index_is_whole(store)
+        assert _found(store, "xylopolis") == 1 and _found(store, data[1].number) == 1
+        assert _count(store, tables.dossier_table) == 8
+    finally:
+        store.close()
 
 
 def test_prepared_pages_give_the_same_cache_as_dossiers(tmp_path, monkeypatch):
@@ -334,18 +404,17 @@ def test_an_interrupted_first_fill_is_finished_on_opening(tmp_path):
     full = _index_state(opened)
     batch = list(make_dossiers(10))
     upsert_dossiers(opened, batch)
-    # What a crash half-way through a first fill leaves: rows, no sort index, nothing in the
-    # full-text index, no triggers.
+    # What a crash half-way through a first fill leaves: rows and their full-text entries (its
+    # triggers stay), no sort index.
     with opened.writer() as conn, conn.begin():
         suspend_indexes(conn)
-        conn.exec_driver_sql("INSERT INTO cache.dossier_fts(dossier_fts) VALUES ('delete-all')")
-    assert _index_state(opened) == (0, 0)
-    assert _found(opened, batch[4].number) == 0
+    assert _index_state(opened) == (full[0], 0)
     opened.close()
     reopened = open_store(url)
     try:
-        assert _index_state(reopened) == full
+        assert _index_state(reopened) == full and full[1] > 0
         assert _found(reopened, batch[4].number) == 1
+        assert _search_index_is_whole(reopened)
         upsert_dossiers(reopened, [dataclasses.replace(batch[4], number="ZZZZ-1")])  # triggers work
         assert _found(reopened, "zzzz") == 1 and _found(reopened, batch[4].number) == 0
     finally:
