@@ -8,6 +8,7 @@ import hashlib
 import io
 import struct
 import zlib
+from datetime import UTC, datetime
 from pathlib import Path
 
 from fpdf import FPDF
@@ -22,8 +23,14 @@ def store(directory: Path, data: bytes, ext: str = "") -> Path:
     return path
 
 
+_CREATED = datetime(2022, 5, 2, 9, 30, tzinfo=UTC)
+
+
 def text_pdf(pages: list[str], *, password: str | None = None) -> bytes:
     pdf = FPDF(format="A4")
+    # The same bytes on every call: pytest names parametrized cases by them, and xdist's workers
+    # refuse to run when they collected different names (a creation time a second apart).
+    pdf.set_creation_date(_CREATED)
     if password is not None:
         pdf.set_encryption(owner_password="owner-" + password, user_password=password)
     pdf.set_font("helvetica", size=14)
