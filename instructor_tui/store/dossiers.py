@@ -347,8 +347,8 @@ def _upsert_sqlite(
                 after(conn)
         return 0
     # The first fill of an empty cache: the sort indexes are built once at the end instead of
-    # row by row (store.cache). Inside `first_fill` they are already suspended,
-    # until the block ends (and a sync's batches skip this transaction).
+    # row by row (store.cache). Inside `first_fill` they are already suspended until the block
+    # ends, and a sync's batches skip this transaction.
     suspended_here = False
     if not filling:
         with conn.begin():
